@@ -1,0 +1,30 @@
+/* CLibWebSockets: libwebsockets for Swift.
+ * Each seatcast_lws_* function below exists because Swift cannot import the
+ * macro or inline construct it wraps. */
+#ifndef SEATCAST_CLIBWEBSOCKETS_SHIM_H
+#define SEATCAST_CLIBWEBSOCKETS_SHIM_H
+
+#include <libwebsockets.h>
+
+/* LWS_PRE is a macro expression: the headroom lws_write needs before a payload. */
+static inline size_t seatcast_lws_pre(void) { return LWS_PRE; }
+
+/* lws_write_http is a static inline in lws-write.h that Swift does not see reliably. */
+static inline int seatcast_lws_write_http(struct lws *wsi, void *buf, size_t len, int final) {
+    return lws_write(wsi, (unsigned char *)buf, len, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+}
+
+/* lws_write with the text opcode; LWS_WRITE_TEXT is an enum Swift imports as a
+ * struct, this keeps the hot path a single plain call. */
+static inline int seatcast_lws_write_text(struct lws *wsi, unsigned char *payload, size_t len) {
+    return lws_write(wsi, payload, len, LWS_WRITE_TEXT);
+}
+
+/* The lwsl_* logging macros expand to _lws_log(level, fmt, ...), a C variadic. */
+static inline void seatcast_lws_log_err(const char *msg) { lwsl_err("%s\n", msg); }
+
+/* The sorted-usec-list callback receives the list node; the struct embedding it
+ * begins with it, so the node pointer is the struct pointer. */
+typedef void (*seatcast_sul_cb)(lws_sorted_usec_list_t *sul);
+
+#endif

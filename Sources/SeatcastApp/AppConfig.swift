@@ -1,0 +1,46 @@
+import SeatcastCore
+
+/// Everything `seatcast serve` can be told, with its defaults.
+public struct AppConfig: Sendable {
+    public var databaseURL: String
+    public var host: String?
+    public var port = 8080
+    /// Seconds a hold lasts.
+    public var holdTTL: Double = 120
+    public var publicDir = "Public"
+    public var limits = Limits()
+    public var allowedOrigins: [String] = []
+    public var quiet = false
+
+    public init(databaseURL: String) { self.databaseURL = databaseURL }
+
+    /// The environment's settings over the defaults: DATABASE_URL, PORT, HOLD_TTL,
+    /// PUBLIC_DIR, ALLOWED_ORIGINS (comma-separated), HOST.
+    public static func fromEnvironment(_ env: [String: String]) throws -> AppConfig {
+        guard let url = env["DATABASE_URL"], !url.isEmpty else {
+            throw ConfigError("DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
+        }
+        var c = AppConfig(databaseURL: url)
+        if let p = env["PORT"] {
+            guard let v = Int(p), (0...65535).contains(v) else { throw ConfigError("PORT must be 0...65535, got \(p)") }
+            c.port = v
+        }
+        if let t = env["HOLD_TTL"] {
+            guard let v = Double(t), v > 0 else { throw ConfigError("HOLD_TTL must be a positive number of seconds, got \(t)") }
+            c.holdTTL = v
+        }
+        if let d = env["PUBLIC_DIR"], !d.isEmpty { c.publicDir = d }
+        if let h = env["HOST"], !h.isEmpty { c.host = h }
+        if let o = env["ALLOWED_ORIGINS"] {
+            c.allowedOrigins = o.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return c
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+import Foundation

@@ -1,0 +1,107 @@
+/// A seat's status as the database and every client see it.
+public enum SeatStatus: UInt8, Sendable {
+    case available, held, booked
+
+    public var name: String {
+        switch self {
+        case .available: return "available"
+        case .held: return "held"
+        case .booked: return "booked"
+        }
+    }
+
+    public init?(name: String) {
+        switch name {
+        case "available": self = .available
+        case "held": self = .held
+        case "booked": self = .booked
+        default: return nil
+        }
+    }
+}
+
+/// One seat of a snapshot.
+public struct SeatState: Sendable, Equatable {
+    public var seatNo: String
+    public var row: Int
+    public var col: Int
+    public var status: SeatStatus
+    /// Expiry of a hold, ms since the Unix epoch; nil unless `status == .held`.
+    public var untilMs: Int64?
+
+    public init(seatNo: String, row: Int, col: Int, status: SeatStatus, untilMs: Int64? = nil) {
+        self.seatNo = seatNo
+        self.row = row
+        self.col = col
+        self.status = status
+        self.untilMs = untilMs
+    }
+}
+
+/// A trip's seats and their stream position, read in one database snapshot.
+public struct TripSnapshot: Sendable, Equatable {
+    public var tripId: String
+    public var name: String
+    public var rows: Int
+    public var cols: Int
+    public var epoch: String
+    public var seq: Int64
+    public var seats: [SeatState]
+
+    public init(tripId: String, name: String, rows: Int, cols: Int, epoch: String, seq: Int64, seats: [SeatState]) {
+        self.tripId = tripId
+        self.name = name
+        self.rows = rows
+        self.cols = cols
+        self.epoch = epoch
+        self.seq = seq
+        self.seats = seats
+    }
+}
+
+/// One committed seat change from the `seat_events` outbox.
+public struct TripEvent: Sendable, Equatable {
+    public enum Kind: UInt8, Sendable {
+        case locked, released, booked
+
+        public var typeName: String {
+            switch self {
+            case .locked: return "seat_locked"
+            case .released: return "seat_released"
+            case .booked: return "seat_booked"
+            }
+        }
+    }
+
+    public var tripId: String
+    public var seq: Int64
+    public var seatNo: String
+    public var kind: Kind
+    public var untilMs: Int64?
+    /// `released` or `expired` for `seat_released`.
+    public var reason: String?
+
+    public init(tripId: String, seq: Int64, seatNo: String, kind: Kind, untilMs: Int64? = nil, reason: String? = nil) {
+        self.tripId = tripId
+        self.seq = seq
+        self.seatNo = seatNo
+        self.kind = kind
+        self.untilMs = untilMs
+        self.reason = reason
+    }
+}
+
+/// A line of `GET /api/trips`.
+public struct TripSummary: Sendable, Equatable {
+    public var tripId: String
+    public var name: String
+    public var seats: Int
+    public var available: Int
+
+    public init(tripId: String, name: String, seats: Int, available: Int) {
+        self.tripId = tripId
+        self.name = name
+        self.seats = seats
+        self.available = available
+    }
+}

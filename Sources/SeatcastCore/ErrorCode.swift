@@ -1,0 +1,52 @@
+/// The `code` of a protocol `error` reply (PROTOCOL.md, semantics 8). Extensible:
+/// new codes are new `static let`s, never renames.
+public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let badRequest = ErrorCode("bad_request")
+    public static let unknownType = ErrorCode("unknown_type")
+    public static let unknownTrip = ErrorCode("unknown_trip")
+    public static let unknownSeat = ErrorCode("unknown_seat")
+    public static let tooLarge = ErrorCode("too_large")
+    public static let rateLimited = ErrorCode("rate_limited")
+    public static let unavailable = ErrorCode("unavailable")
+    public static let `internal` = ErrorCode("internal")
+
+    /// The HTTP status the HTTP mirror of the API answers with for this code.
+    public var httpStatus: Int {
+        switch self {
+        case .unknownTrip, .unknownSeat: return 404
+        case .tooLarge: return 413
+        case .rateLimited: return 429
+        case .unavailable: return 503
+        case .internal: return 500
+        default: return 400
+        }
+    }
+}
+
+/// Why a request was `rejected` (a legitimate race outcome, not an error).
+public struct RejectReason: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let seatTaken = RejectReason("seat_taken")
+    public static let notHeld = RejectReason("not_held")
+    public static let holdExpired = RejectReason("hold_expired")
+}
+
+/// A request that cannot be served, with the code and message the client sees.
+public struct ProtocolError: Error, Equatable, Sendable {
+    public var code: ErrorCode
+    public var message: String
+    public var id: String?
+
+    public init(_ code: ErrorCode, _ message: String, id: String? = nil) {
+        self.code = code
+        self.message = message
+        self.id = id
+    }
+}

@@ -1,0 +1,54 @@
+/// A stream position to resume from (`since` of `subscribe`).
+public struct StreamPosition: Sendable, Equatable {
+    public var epoch: String
+    public var seq: Int64
+    public init(epoch: String, seq: Int64) {
+        self.epoch = epoch
+        self.seq = seq
+    }
+}
+
+/// A seat-changing request as the store executes it. The hold token is always
+/// present here: the server generates one for a `reserve` that has none.
+public enum Command: Sendable, Equatable {
+    case reserve(tripId: String, seats: [String], hold: String)
+    /// `seats == nil`: every seat of the hold on that trip.
+    case confirm(tripId: String, seats: [String]?, hold: String)
+    case release(tripId: String, seats: [String]?, hold: String)
+
+    public var tripId: String {
+        switch self {
+        case let .reserve(t, _, _), let .confirm(t, _, _), let .release(t, _, _): return t
+        }
+    }
+}
+
+/// What the store answers to a `Command`.
+public enum CommandOutcome: Sendable, Equatable {
+    case reserved(seats: [String], untilMs: Int64)
+    case confirmed(seats: [String])
+    case released(seats: [String])
+    case rejected(RejectReason, seats: [String])
+    case failed(ProtocolError)
+}
+
+/// One client request, decoded from a text frame (JSON or terminal words).
+public struct Request: Sendable, Equatable {
+    public enum Body: Sendable, Equatable {
+        case subscribe(tripId: String, since: StreamPosition?)
+        case unsubscribe(tripId: String)
+        case reserve(tripId: String, seats: [String], hold: String?)
+        case confirm(tripId: String, seats: [String]?, hold: String)
+        case release(tripId: String, seats: [String]?, hold: String)
+        case ping
+        case help
+    }
+
+    public var id: String?
+    public var body: Body
+
+    public init(id: String? = nil, _ body: Body) {
+        self.id = id
+        self.body = body
+    }
+}

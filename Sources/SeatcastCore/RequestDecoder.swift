@@ -1,0 +1,230 @@
+/// Decodes client text frames into `Request`s (PROTOCOL.md "Client to server").
+/// Every failure is a `ProtocolError` carrying the request's `id` when it could be read.
+public struct RequestDecoder: Sendable {
+    public var limits: Limits
+
+    public init(limits: Limits = Limits()) { self.limits = limits }
+
+    public static let helpText = """
+    seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | unsubscribe | ping. \
+    Words: sub TRIP | unsub TRIP | reserve TRIP SEAT... [hold=TOKEN] | confirm TRIP HOLD [SEAT...] | \
+    release TRIP HOLD [SEAT...] | ping | help
+    """
+
+    /// Decodes one complete text message.
+    public func decode(_ bytes: some Collection<UInt8>) -> Result<Request, ProtocolError> {
+        var start = bytes.startIndex
+        while start != bytes.endIndex, Self.isSpace(bytes[start]) { start = bytes.index(after: start) }
+        if start != bytes.endIndex, bytes[start] == UInt8(ascii: "{") {
+            return decodeJSON(bytes)
+        }
+        return decodeWords(String(decoding: bytes, as: UTF8.self))
+    }
+
+    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+
+    // MARK: JSON
+
+    func decodeJSON(_ bytes: some Collection<UInt8>) -> Result<Request, ProtocolError> {
+        let json: JSON
+        do {
+            json = try JSON.parse(bytes)
+        } catch {
+            return .failure(ProtocolError(.badRequest, "malformed JSON: \(error.message) at byte \(error.offset)"))
+        }
+        return decodeObject(json, forcedType: nil)
+    }
+
+    /// The HTTP mirror: the body is the WebSocket request without `type`; the trip comes
+    /// from the path (a `tripId` in the body must agree with it).
+    public func decodeHTTP(_ body: [UInt8], type: String, tripId: String) -> Result<Request, ProtocolError> {
+        let json: JSON
+        do {
+            json = body.allSatisfy(Self.isSpace) ? .object([]) : try JSON.parse(body)
+        } catch {
+            return .failure(ProtocolError(.badRequest, "malformed JSON: \(error.message) at byte \(error.offset)"))
+        }
+        guard case var .object(members) = json else {
+            return .failure(ProtocolError(.badRequest, "the body must be a JSON object"))
+        }
+        if let t = json["tripId"] {
+            guard t == .string(tripId) else { return .failure(ProtocolError(.badRequest, "tripId in the body differs from the path")) }
+        } else {
+            members.append(("tripId", .string(tripId)))
+        }
+        members.removeAll { $0.0 == "type" }
+        members.append(("type", .string(type)))
+        return decodeObject(.object(members), forcedType: type)
+    }
+
+    func decodeObject(_ json: JSON, forcedType: String?) -> Result<Request, ProtocolError> {
+        guard case .object = json else { return .failure(ProtocolError(.badRequest, "a message must be a JSON object")) }
+        var id: String?
+        if let rawId = json["id"] {
+            guard case let .string(s) = rawId, s.utf8.count <= 64 else {
+                return .failure(ProtocolError(.badRequest, "id must be a string of at most 64 characters"))
+            }
+            id = s
+        }
+        func fail(_ code: ErrorCode, _ m: String) -> Result<Request, ProtocolError> {
+            .failure(ProtocolError(code, m, id: id))
+        }
+        guard let typeValue = json["type"] else { return fail(.badRequest, "type is missing") }
+        guard case let .string(type) = typeValue else { return fail(.badRequest, "type must be a string") }
+
+        do {
+            switch type {
+            case "subscribe":
+                let trip = try tripId(json)
+                var since: StreamPosition?
+                if let s = json["since"], s != .null {
+                    guard case .object = s, let epoch = s["epoch"]?.stringValue, epoch.utf8.count <= 64,
+                          let seq = s["seq"]?.int64Value, seq >= 0 else {
+                        throw ProtocolError(.badRequest, "since must be {\"epoch\":string,\"seq\":non-negative integer}")
+                    }
+                    since = StreamPosition(epoch: epoch, seq: seq)
+                }
+                return .success(Request(id: id, .subscribe(tripId: trip, since: since)))
+            case "unsubscribe":
+                return .success(Request(id: id, .unsubscribe(tripId: try tripId(json))))
+            case "reserve":
+                let trip = try tripId(json)
+                guard let seats = try seatList(json) else {
+                    throw ProtocolError(.badRequest, "seats must be a non-empty list")
+                }
+                var hold: String?
+                if let h = json["hold"], h != .null { hold = try holdToken(h) }
+                return .success(Request(id: id, .reserve(tripId: trip, seats: seats, hold: hold)))
+            case "confirm", "release":
+                let trip = try tripId(json)
+                let seats = try seatList(json)
+                guard let h = json["hold"], h != .null else { throw ProtocolError(.badRequest, "hold is missing") }
+                let hold = try holdToken(h)
+                return .success(Request(id: id, type == "confirm"
+                    ? .confirm(tripId: trip, seats: seats, hold: hold)
+                    : .release(tripId: trip, seats: seats, hold: hold)))
+            case "ping":
+                return .success(Request(id: id, .ping))
+            case "help":
+                return .success(Request(id: id, .help))
+            default:
+                return fail(.unknownType, "unknown type \(Self.quoted(type))")
+            }
+        } catch var e as ProtocolError {
+            e.id = id
+            return .failure(e)
+        } catch {
+            return fail(.internal, "\(error)")
+        }
+    }
+
+    func tripId(_ json: JSON) throws -> String {
+        guard let v = json["tripId"] else { throw ProtocolError(.badRequest, "tripId is missing") }
+        guard case let .string(s) = v else { throw ProtocolError(.badRequest, "tripId must be a string") }
+        guard Validation.isTripId(s) else { throw ProtocolError(.unknownTrip, "unknown trip \(Self.quoted(s))") }
+        return s
+    }
+
+    func holdToken(_ v: JSON) throws -> String {
+        guard case let .string(s) = v, Validation.isHoldToken(s) else {
+            throw ProtocolError(.badRequest, "hold must be 16 to 128 characters of A-Z a-z 0-9 _ -")
+        }
+        return s
+    }
+
+    /// `seats` (a list) or `seatNo` (one string); nil when neither is given.
+    func seatList(_ json: JSON) throws -> [String]? {
+        var names: [String]
+        if let v = json["seats"], v != .null {
+            guard case let .array(items) = v else { throw ProtocolError(.badRequest, "seats must be a non-empty list") }
+            names = []
+            names.reserveCapacity(items.count)
+            for item in items {
+                guard case let .string(s) = item else { throw ProtocolError(.badRequest, "seats must be a list of strings") }
+                names.append(s)
+            }
+        } else if let v = json["seatNo"], v != .null {
+            guard case let .string(s) = v else { throw ProtocolError(.badRequest, "seatNo must be a string") }
+            names = [s]
+        } else {
+            return nil
+        }
+        return try checkSeats(names)
+    }
+
+    func checkSeats(_ names: [String]) throws -> [String] {
+        if names.isEmpty { throw ProtocolError(.badRequest, "seats must be a non-empty list") }
+        if names.count > limits.maxSeatsPerRequest {
+            throw ProtocolError(.tooLarge, "at most \(limits.maxSeatsPerRequest) seats per request")
+        }
+        for s in names where !Validation.isSeatNo(s) {
+            throw ProtocolError(.unknownSeat, "unknown seat \(Self.quoted(s))")
+        }
+        if Set(names).count != names.count { throw ProtocolError(.badRequest, "seats must not repeat") }
+        return names
+    }
+
+    /// A string for an error message, quoted and cut short so an error never echoes a flood back.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for (n, ch) in s.unicodeScalars.enumerated() {
+            if n == 40 { out += "..."; break }
+            out.unicodeScalars.append(ch.properties.isWhitespace || ch.value < 0x20 ? " " : ch)
+        }
+        return out + "\""
+    }
+
+    // MARK: Words
+
+    func decodeWords(_ text: String) -> Result<Request, ProtocolError> {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        guard let verb = words.first else { return .failure(ProtocolError(.badRequest, "empty message; try help")) }
+        let args = Array(words.dropFirst())
+        func trip(_ i: Int, usage: String) throws -> String {
+            guard i < args.count else { throw ProtocolError(.badRequest, "usage: \(usage)") }
+            guard Validation.isTripId(args[i]) else { throw ProtocolError(.unknownTrip, "unknown trip \(Self.quoted(args[i]))") }
+            return args[i]
+        }
+        do {
+            switch verb.lowercased() {
+            case "sub", "subscribe":
+                return .success(Request(.subscribe(tripId: try trip(0, usage: "sub TRIP"), since: nil)))
+            case "unsub", "unsubscribe":
+                return .success(Request(.unsubscribe(tripId: try trip(0, usage: "unsub TRIP"))))
+            case "reserve":
+                let usage = "reserve TRIP SEAT... [hold=TOKEN]"
+                let t = try trip(0, usage: usage)
+                var hold: String?
+                var seats: [String] = []
+                for w in args.dropFirst() {
+                    if w.hasPrefix("hold=") {
+                        hold = try holdToken(.string(String(w.dropFirst(5))))
+                    } else {
+                        seats.append(w)
+                    }
+                }
+                if seats.isEmpty { throw ProtocolError(.badRequest, "usage: \(usage)") }
+                return .success(Request(.reserve(tripId: t, seats: try checkSeats(seats), hold: hold)))
+            case "confirm", "release":
+                let usage = "\(verb.lowercased()) TRIP HOLD [SEAT...]"
+                let t = try trip(0, usage: usage)
+                guard args.count >= 2 else { throw ProtocolError(.badRequest, "usage: \(usage)") }
+                let hold = try holdToken(.string(args[1]))
+                let seats = args.count > 2 ? try checkSeats(Array(args[2...])) : nil
+                return .success(Request(verb.lowercased() == "confirm"
+                    ? .confirm(tripId: t, seats: seats, hold: hold)
+                    : .release(tripId: t, seats: seats, hold: hold)))
+            case "ping":
+                return .success(Request(.ping))
+            case "help", "?":
+                return .success(Request(.help))
+            default:
+                return .failure(ProtocolError(.unknownType, "unknown command \(Self.quoted(verb)); try help"))
+            }
+        } catch let e as ProtocolError {
+            return .failure(e)
+        } catch {
+            return .failure(ProtocolError(.internal, "\(error)"))
+        }
+    }
+}

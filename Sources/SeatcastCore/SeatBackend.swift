@@ -1,0 +1,29 @@
+/// What the server needs from the store. The server calls these on its loop
+/// thread; the store answers on its own threads through the `reply` closures,
+/// which must therefore only hand results over (the server's inbox does that).
+/// The two meet in SeatcastApp; neither imports the other.
+public protocol SeatBackend: AnyObject, Sendable {
+    /// Runs a reserve/confirm/release. Requests that arrive together may share a transaction.
+    func execute(_ command: Command, reply: @escaping @Sendable (CommandOutcome) -> Void)
+    /// The trip's seats and its stream position, read in one database snapshot.
+    func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void)
+    /// Committed events of a trip with `seq > afterSeq` in the given epoch, oldest first;
+    /// nil when the epoch differs or the history is no longer kept.
+    func events(tripId: String, epoch: String, afterSeq: Int64, reply: @escaping @Sendable (Result<[TripEvent]?, ProtocolError>) -> Void)
+    /// Trips with seat counts.
+    func trips(reply: @escaping @Sendable (Result<[TripSummary], ProtocolError>) -> Void)
+    /// Whether the database answers.
+    func health(reply: @escaping @Sendable (Bool) -> Void)
+    /// From now on deliver the trip's events with `seq > afterSeq` to the event sink, in order.
+    func watch(tripId: String, afterSeq: Int64)
+    /// Stop delivering the trip's events.
+    func unwatch(tripId: String)
+}
+
+/// Receives committed events, in `seq` order per trip, on the store's listener thread.
+public protocol SeatEventSink: AnyObject, Sendable {
+    func deliver(tripId: String, events: [TripEvent])
+    /// The listener lost events it cannot replay for this trip (for example after its
+    /// history was reset): subscribers need a fresh snapshot.
+    func resync(tripId: String)
+}

@@ -1,0 +1,182 @@
+import Foundation
+import SeatcastCore
+import Synchronization
+
+/// A thread with its own connection that runs jobs from a `WakeQueue`. Commands that
+/// are queued together run as batches, one transaction and one round trip each
+/// (group commit); reads run one by one. While the database is away, jobs are answered
+/// `unavailable` at once and the worker reconnects with backoff.
+final class DatabaseWorker: Sendable {
+    enum Job: Sendable {
+        case command(Command, @Sendable (CommandOutcome) -> Void)
+        /// Runs on the worker thread with a live store; `fail` when there is none.
+        case read(@Sendable (SeatStore) throws(PGError) -> Void, fail: @Sendable (PGError) -> Void)
+    }
+
+    struct Config: Sendable {
+        var url: String
+        var name: String
+        var holdTTLms: Int64
+        /// Most commands per transaction.
+        var maxBatch = 512
+        /// Most multi-seat commands per transaction: each is a subtransaction, and PostgreSQL
+        /// keeps at most 64 of those per transaction in shared memory before slowing down.
+        var maxMultiSeat = 48
+    }
+
+    let config: Config
+    let queue = WakeQueue<Job>()
+    private let running = Atomic<Bool>(true)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Connected right now (read by metrics and health from any thread).
+    let connected = Atomic<Bool>(false)
+    let batches = Atomic<Int>(0)
+
+    init(_ config: Config) { self.config = config }
+
+    func start() {
+        let t = Thread { [self] in
+            self.run()
+            self.finished.signal()
+        }
+        t.name = config.name
+        t.start()
+    }
+
+    /// Finishes the jobs already queued, then stops. Any thread.
+    func stop() {
+        running.store(false, ordering: .sequentiallyConsistent)
+        queue.wake()
+        finished.wait()
+    }
+
+    // MARK: Worker thread
+
+    private func run() {
+        var conn: PGConnection?
+        var backoffMs: Int32 = 50
+        var nextAttempt = 0.0
+        while true {
+            let isRunning = running.load(ordering: .sequentiallyConsistent)
+            queue.wait(timeoutMs: isRunning ? (conn == nil ? 200 : -1) : 0)
+            let jobs = queue.takeAll()
+            if jobs.isEmpty && !isRunning { break }
+            if conn == nil, Timestamp.monotonicSeconds() >= nextAttempt {
+                do {
+                    conn = try PGConnection(config.url)
+                    backoffMs = 50
+                    connected.store(true, ordering: .relaxed)
+                } catch {
+                    nextAttempt = Timestamp.monotonicSeconds() + Double(backoffMs) / 1000
+                    backoffMs = min(backoffMs * 2, 2000)
+                }
+            }
+            guard let db = conn else {
+                fail(jobs, PGError(kind: .connection, sqlState: nil, message: "database unavailable"))
+                continue
+            }
+            if !process(jobs, db) {
+                conn = nil
+                connected.store(false, ordering: .relaxed)
+            }
+        }
+        connected.store(false, ordering: .relaxed)
+    }
+
+    private func fail(_ jobs: [Job], _ error: PGError) {
+        for job in jobs {
+            switch job {
+            case let .command(_, reply): reply(.failed(Self.protocolError(error)))
+            case let .read(_, fail): fail(error)
+            }
+        }
+    }
+
+    static func protocolError(_ e: PGError) -> ProtocolError {
+        e.kind == .connection
+            ? ProtocolError(.unavailable, "the database is unavailable; try again")
+            : ProtocolError(.internal, "the database refused the request")
+    }
+
+    /// Runs the jobs; false when the connection was lost (the rest are failed).
+    private func process(_ jobs: [Job], _ db: PGConnection) -> Bool {
+        var commands: [(Command, @Sendable (CommandOutcome) -> Void)] = []
+        var reads: [Job] = []
+        for job in jobs {
+            if case let .command(c, r) = job { commands.append((c, r)) } else { reads.append(job) }
+        }
+        var start = 0
+        while start < commands.count {
+            var end = start
+            var multi = 0
+            while end < commands.count, end - start < config.maxBatch {
+                if case let .reserve(_, seats, _) = commands[end].0, seats.count > 1 {
+                    if multi == config.maxMultiSeat { break }
+                    multi += 1
+                } else if case .reserve = commands[end].0 {
+                } else {
+                    // confirm/release may use a subtransaction too.
+                    if multi == config.maxMultiSeat { break }
+                    multi += 1
+                }
+                end += 1
+            }
+            let batch = Array(commands[start..<end])
+            if !runBatch(batch, db) {
+                fail(commands[end...].map { .command($0.0, $0.1) } + reads,
+                     PGError(kind: .connection, sqlState: nil, message: "connection lost"))
+                return false
+            }
+            start = end
+        }
+        for (i, job) in reads.enumerated() {
+            guard case let .read(body, failRead) = job else { continue }
+            do {
+                try body(SeatStore(db))
+            } catch {
+                failRead(error)
+                if error.kind == .connection {
+                    fail(Array(reads[(i + 1)...]), error)
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    /// One transaction for the batch. Deadlocks and serialization failures are retried;
+    /// any other failure runs each command alone, so one bad command fails only itself.
+    private func runBatch(_ batch: [(Command, @Sendable (CommandOutcome) -> Void)], _ db: PGConnection) -> Bool {
+        let store = SeatStore(db)
+        let commands = batch.map(\.0)
+        var attempt = 0
+        while true {
+            do {
+                let outcomes = try db.transaction { () throws(PGError) in
+                    try store.apply(commands, holdTTLms: config.holdTTLms)
+                }
+                batches.add(1, ordering: .relaxed)
+                for (i, o) in outcomes.enumerated() { batch[i].1(o) }
+                return true
+            } catch {
+                if error.kind == .connection {
+                    for (_, reply) in batch { reply(.failed(Self.protocolError(error))) }
+                    return false
+                }
+                attempt += 1
+                if error.isRetryable && attempt < 5 { continue }
+                if batch.count > 1 {
+                    for (i, one) in batch.enumerated() where !runBatch([one], db) {
+                        for (_, reply) in batch[(i + 1)...] {
+                            reply(.failed(Self.protocolError(PGError(kind: .connection, sqlState: nil, message: "connection lost"))))
+                        }
+                        return false
+                    }
+                    return true
+                }
+                batch[0].1(.failed(Self.protocolError(error)))
+                return true
+            }
+        }
+    }
+}

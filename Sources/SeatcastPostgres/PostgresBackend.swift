@@ -1,0 +1,97 @@
+import SeatcastCore
+import Synchronization
+
+/// SeatcastCore's `SeatBackend` on PostgreSQL: a writer thread for commands (batched),
+/// a reader thread for snapshots and lists, and the listener thread for events.
+public final class PostgresBackend: SeatBackend {
+    public struct Config: Sendable {
+        public var url: String
+        public var holdTTLSeconds: Double
+        public init(url: String, holdTTLSeconds: Double = 120) {
+            self.url = url
+            self.holdTTLSeconds = holdTTLSeconds
+        }
+    }
+
+    let writer: DatabaseWorker
+    let reader: DatabaseWorker
+    let listener: EventListener
+
+    public init(_ config: Config) {
+        let ttl = Int64(config.holdTTLSeconds * 1000)
+        writer = DatabaseWorker(.init(url: config.url, name: "seatcast-db-writer", holdTTLms: ttl))
+        reader = DatabaseWorker(.init(url: config.url, name: "seatcast-db-reader", holdTTLms: ttl))
+        listener = EventListener(url: config.url)
+    }
+
+    /// Where committed events go. Set before `start`.
+    public func setEventSink(_ sink: any SeatEventSink) { listener.sink.withLock { $0 = sink } }
+
+    public func start() {
+        writer.start()
+        reader.start()
+        listener.start()
+    }
+
+    /// Finishes queued work and closes the connections.
+    public func stop() {
+        writer.stop()
+        reader.stop()
+        listener.stop()
+    }
+
+    public var isConnected: Bool { writer.connected.load(ordering: .relaxed) && listener.connected.load(ordering: .relaxed) }
+    public var listenerReconnects: Int { listener.reconnects.load(ordering: .relaxed) }
+    public var transactions: Int { writer.batches.load(ordering: .relaxed) }
+
+    // MARK: SeatBackend
+
+    public func execute(_ command: Command, reply: @escaping @Sendable (CommandOutcome) -> Void) {
+        writer.queue.push(.command(command, reply))
+    }
+
+    public func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void) {
+        read(reply) { store throws(PGError) in
+            guard let s = try store.snapshot(tripId: tripId) else {
+                return .failure(ProtocolError(.unknownTrip, "unknown trip \"\(tripId)\""))
+            }
+            return .success(s)
+        }
+    }
+
+    public func events(tripId: String, epoch: String, afterSeq: Int64,
+                       reply: @escaping @Sendable (Result<[TripEvent]?, ProtocolError>) -> Void) {
+        read(reply) { store throws(PGError) in
+            guard let pos = try store.position(tripId: tripId) else {
+                return .failure(ProtocolError(.unknownTrip, "unknown trip \"\(tripId)\""))
+            }
+            guard pos.epoch == epoch, afterSeq <= pos.seq else { return .success(nil) }
+            let events = try store.events(tripId: tripId, afterSeq: afterSeq, limit: Int(pos.seq - afterSeq) + 1)
+            // Anything missing (trimmed history) means the caller needs a snapshot instead.
+            if let first = events.first, first.seq != afterSeq + 1 { return .success(nil) }
+            if Int64(events.count) != pos.seq - afterSeq { return .success(nil) }
+            return .success(events)
+        }
+    }
+
+    public func trips(reply: @escaping @Sendable (Result<[TripSummary], ProtocolError>) -> Void) {
+        read(reply) { store throws(PGError) in .success(try store.trips()) }
+    }
+
+    public func health(reply: @escaping @Sendable (Bool) -> Void) {
+        reader.queue.push(.read({ store throws(PGError) in
+            try store.db.exec("SELECT 1")
+            reply(true)
+        }, fail: { _ in reply(false) }))
+    }
+
+    public func watch(tripId: String, afterSeq: Int64) { listener.queue.push(.watch(tripId, afterSeq: afterSeq)) }
+    public func unwatch(tripId: String) { listener.queue.push(.unwatch(tripId)) }
+
+    private func read<T: Sendable>(_ reply: @escaping @Sendable (Result<T, ProtocolError>) -> Void,
+                                   _ body: @escaping @Sendable (SeatStore) throws(PGError) -> Result<T, ProtocolError>) {
+        reader.queue.push(.read({ store throws(PGError) in
+            reply(try body(store))
+        }, fail: { e in reply(.failure(DatabaseWorker.protocolError(e))) }))
+    }
+}

@@ -1,0 +1,150 @@
+import SeatcastCore
+
+/// The store's queries, run synchronously on a connection the caller owns.
+/// Everything that changes seats goes through `apply`, one database round trip per batch.
+public struct SeatStore {
+    public let db: PGConnection
+
+    public init(_ db: PGConnection) { self.db = db }
+
+    // MARK: Trips
+
+    public enum CreateResult: Equatable, Sendable { case created, exists }
+
+    /// Creates a trip with `rows` x `cols` available seats named by `SeatNumbering`.
+    public func createTrip(id: String, name: String, rows: Int, cols: Int) throws(PGError) -> CreateResult {
+        var names: [String] = [], rs: [String] = [], cs: [String] = []
+        for r in 1...rows {
+            for c in 1...cols {
+                names.append(SeatNumbering.seatNo(row: r, col: c, cols: cols))
+                rs.append(String(r))
+                cs.append(String(c))
+            }
+        }
+        func arr(_ a: [String]) -> String { "{" + a.joined(separator: ",") + "}" }
+        return try db.transaction { () throws(PGError) -> CreateResult in
+            let ins = try db.exec("""
+                INSERT INTO trips (trip_id, name, row_count, col_count) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (trip_id) DO NOTHING
+                """, [id, name, String(rows), String(cols)])
+            if ins.affectedRows == 0 { return .exists }
+            try db.exec("""
+                INSERT INTO seats (trip_id, seat_no, row_no, col_no)
+                SELECT $1, unnest($2::text[]), unnest($3::int[]), unnest($4::int[])
+                """, [id, arr(names), arr(rs), arr(cs)])
+            return .created
+        }
+    }
+
+    public func trips() throws(PGError) -> [TripSummary] {
+        let r = try db.exec("""
+            SELECT t.trip_id, t.name, count(s.seat_no), count(s.seat_no) FILTER (WHERE s.status = 'available')
+            FROM trips t LEFT JOIN seats s USING (trip_id)
+            GROUP BY t.trip_id, t.name ORDER BY t.trip_id
+            """)
+        return (0..<r.rowCount).map { i in
+            TripSummary(tripId: r.string(i, 0)!, name: r.string(i, 1)!, seats: r.int(i, 2)!, available: r.int(i, 3)!)
+        }
+    }
+
+    /// Seats and stream position in one statement, hence one database snapshot:
+    /// the map reflects exactly the events with `seq <= snapshot.seq`.
+    public func snapshot(tripId: String) throws(PGError) -> TripSnapshot? {
+        let r = try db.exec("""
+            SELECT t.name, t.row_count, t.col_count, t.epoch, t.last_seq,
+                   s.seat_no, s.row_no, s.col_no, s.status, floor(extract(epoch FROM s.until) * 1000)::bigint
+            FROM trips t JOIN seats s USING (trip_id)
+            WHERE t.trip_id = $1
+            ORDER BY s.row_no, s.col_no
+            """, [tripId])
+        guard r.rowCount > 0 else { return nil }
+        var seats: [SeatState] = []
+        seats.reserveCapacity(r.rowCount)
+        for i in 0..<r.rowCount {
+            seats.append(SeatState(seatNo: r.string(i, 5)!, row: r.int(i, 6)!, col: r.int(i, 7)!,
+                                   status: SeatStatus(name: r.string(i, 8)!) ?? .available, untilMs: r.int64(i, 9)))
+        }
+        return TripSnapshot(tripId: tripId, name: r.string(0, 0)!, rows: r.int(0, 1)!, cols: r.int(0, 2)!,
+                            epoch: r.string(0, 3)!, seq: r.int64(0, 4)!, seats: seats)
+    }
+
+    /// The trip's epoch and last seq, or nil for an unknown trip.
+    public func position(tripId: String) throws(PGError) -> StreamPosition? {
+        let r = try db.exec("SELECT epoch, last_seq FROM trips WHERE trip_id = $1", [tripId])
+        guard r.rowCount == 1 else { return nil }
+        return StreamPosition(epoch: r.string(0, 0)!, seq: r.int64(0, 1)!)
+    }
+
+    /// Events with `seq > afterSeq`, oldest first, at most `limit`.
+    public func events(tripId: String, afterSeq: Int64, limit: Int = 10_000) throws(PGError) -> [TripEvent] {
+        let r = try db.exec("""
+            SELECT seq, seat_no, kind, floor(extract(epoch FROM until) * 1000)::bigint, reason
+            FROM seat_events WHERE trip_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
+            """, [tripId, String(afterSeq), String(limit)])
+        var out: [TripEvent] = []
+        out.reserveCapacity(r.rowCount)
+        for i in 0..<r.rowCount {
+            let kind: TripEvent.Kind
+            switch r.string(i, 2)! {
+            case "locked": kind = .locked
+            case "booked": kind = .booked
+            default: kind = .released
+            }
+            out.append(TripEvent(tripId: tripId, seq: r.int64(i, 0)!, seatNo: r.string(i, 1)!, kind: kind,
+                                 untilMs: r.int64(i, 3), reason: r.string(i, 4)))
+        }
+        return out
+    }
+
+    // MARK: Changes
+
+    /// Runs commands in the current transaction (the caller wraps it) with one call of
+    /// `seatcast_apply`, and returns one outcome per command, in order.
+    public func apply(_ commands: [Command], holdTTLms: Int64) throws(PGError) -> [CommandOutcome] {
+        var w = JSONWriter(reserving: commands.count * 96)
+        w.beginArray()
+        for c in commands {
+            w.beginObject()
+            switch c {
+            case let .reserve(t, seats, hold):
+                w.field("op", "reserve"); w.field("trip", t); w.field("hold", hold); w.field("seats", strings: seats)
+            case let .confirm(t, seats, hold):
+                w.field("op", "confirm"); w.field("trip", t); w.field("hold", hold)
+                if let seats { w.field("seats", strings: seats) }
+            case let .release(t, seats, hold):
+                w.field("op", "release"); w.field("trip", t); w.field("hold", hold)
+                if let seats { w.field("seats", strings: seats) }
+            }
+            w.endObject()
+        }
+        w.endArray()
+        let r = try db.exec("SELECT idx, outcome, seat_list, until_ms FROM seatcast_apply($1::jsonb, $2::bigint)",
+                            [String(decoding: w.bytes, as: UTF8.self), String(holdTTLms)])
+        var out = [CommandOutcome](repeating: .failed(ProtocolError(.internal, "no answer")), count: commands.count)
+        for i in 0..<r.rowCount {
+            guard let idx = r.int(i, 0), idx >= 0, idx < commands.count, let outcome = r.string(i, 1) else { continue }
+            let seats = r.words(i, 2) ?? []
+            out[idx] = Self.outcome(outcome, seats: seats, untilMs: r.int64(i, 3), command: commands[idx])
+        }
+        return out
+    }
+
+    static func outcome(_ s: String, seats: [String], untilMs: Int64?, command: Command) -> CommandOutcome {
+        switch s {
+        case "reserved": return .reserved(seats: seats, untilMs: untilMs ?? 0)
+        case "confirmed": return .confirmed(seats: seats)
+        case "released": return .released(seats: seats)
+        default: break
+        }
+        if s.hasPrefix("rejected:") {
+            return .rejected(RejectReason(String(s.dropFirst(9))), seats: seats)
+        }
+        let code = ErrorCode(s.hasPrefix("error:") ? String(s.dropFirst(6)) : "internal")
+        switch code {
+        case .unknownTrip: return .failed(ProtocolError(code, "unknown trip \"\(command.tripId)\""))
+        case .unknownSeat:
+            return .failed(ProtocolError(code, "unknown seat\(seats.count > 1 ? "s" : "") \(seats.joined(separator: ", ")) on trip \"\(command.tripId)\""))
+        default: return .failed(ProtocolError(code, "the store could not run this request"))
+        }
+    }
+}

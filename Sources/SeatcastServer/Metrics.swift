@@ -1,0 +1,73 @@
+/// Counters kept by the loop thread and rendered for GET /metrics (Prometheus text).
+struct Metrics {
+    var connectionsTotal = 0
+    var connections = 0
+    var subscriptions = 0
+    var messagesReceived = 0
+    var requests: [String: Int] = [:]
+    var errors: [String: Int] = [:]
+    var commandOutcomes: [String: Int] = [:]
+    var eventsDelivered = 0
+    var eventsReceived = 0
+    var snapshotsSent = 0
+    var queueOverflows = 0
+    var resyncSnapshots = 0
+    var slowClientsClosed = 0
+    var rateLimited = 0
+    var httpRequests = 0
+    /// Commit-to-send latency histogram, seconds (from the event's commit time is not
+    /// known on the wire; measured from when the listener read it to the fan-out).
+    static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
+    var fanoutLatency = [Int](repeating: 0, count: 11)
+    var fanoutLatencySum = 0.0
+    var fanoutLatencyCount = 0
+
+    mutating func observeFanout(_ seconds: Double) {
+        var i = 0
+        while i < Self.buckets.count, seconds > Self.buckets[i] { i += 1 }
+        fanoutLatency[i] += 1
+        fanoutLatencySum += seconds
+        fanoutLatencyCount += 1
+    }
+
+    func render(hubs: Int, extra: String) -> String {
+        var s = ""
+        func counter(_ name: String, _ help: String, _ v: Int) {
+            s += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(v)\n"
+        }
+        func gauge(_ name: String, _ help: String, _ v: Int) {
+            s += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(v)\n"
+        }
+        func labelled(_ name: String, _ help: String, _ label: String, _ m: [String: Int]) {
+            s += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+            for (k, v) in m.sorted(by: { $0.key < $1.key }) { s += "\(name){\(label)=\"\(k)\"} \(v)\n" }
+        }
+        gauge("seatcast_connections", "Open WebSocket connections.", connections)
+        counter("seatcast_connections_total", "WebSocket connections accepted.", connectionsTotal)
+        gauge("seatcast_subscriptions", "Trip subscriptions held by open connections.", subscriptions)
+        gauge("seatcast_trips_live", "Trips with an in-memory seat map on this instance.", hubs)
+        counter("seatcast_messages_received_total", "WebSocket messages received.", messagesReceived)
+        labelled("seatcast_requests_total", "Requests by type.", "type", requests)
+        labelled("seatcast_errors_total", "Error replies by code.", "code", errors)
+        labelled("seatcast_command_outcomes_total", "Reserve/confirm/release outcomes.", "outcome", commandOutcomes)
+        counter("seatcast_events_received_total", "Trip events received from the database.", eventsReceived)
+        counter("seatcast_events_delivered_total", "Trip event frames queued to subscribers.", eventsDelivered)
+        counter("seatcast_snapshots_sent_total", "Snapshots sent.", snapshotsSent)
+        counter("seatcast_queue_overflows_total", "Outbound queues dropped because a client fell behind.", queueOverflows)
+        counter("seatcast_resync_snapshots_total", "Snapshots sent to resynchronise a slow client.", resyncSnapshots)
+        counter("seatcast_slow_clients_closed_total", "Connections closed for falling behind repeatedly.", slowClientsClosed)
+        counter("seatcast_rate_limited_total", "Messages refused by the rate limit.", rateLimited)
+        counter("seatcast_http_requests_total", "HTTP API requests.", httpRequests)
+        s += "# HELP seatcast_fanout_seconds Time from the listener reading an event to its fan-out.\n"
+        s += "# TYPE seatcast_fanout_seconds histogram\n"
+        var cumulative = 0
+        for (i, b) in Self.buckets.enumerated() {
+            cumulative += fanoutLatency[i]
+            s += "seatcast_fanout_seconds_bucket{le=\"\(b)\"} \(cumulative)\n"
+        }
+        cumulative += fanoutLatency[Self.buckets.count]
+        s += "seatcast_fanout_seconds_bucket{le=\"+Inf\"} \(cumulative)\n"
+        s += "seatcast_fanout_seconds_sum \(fanoutLatencySum)\nseatcast_fanout_seconds_count \(fanoutLatencyCount)\n"
+        return s + extra
+    }
+}

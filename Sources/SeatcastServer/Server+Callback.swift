@@ -1,0 +1,88 @@
+import CLibWebSockets
+import SeatcastCore
+
+extension Server {
+    /// Dispatch on the callback reason. Loop thread.
+    func callback(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+                  _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        switch reason {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            drainInbox()
+            return 0
+
+        // WebSocket
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            guard let path = Self.header(wsi, WSI_TOKEN_GET_URI), Self.webSocketTrip(path) != nil else {
+                _ = lws_return_http_status(wsi, UInt32(HTTP_STATUS_NOT_FOUND.rawValue), nil)
+                return 1
+            }
+            return 0
+        case LWS_CALLBACK_ESTABLISHED:
+            return established(wsi, user)
+        case LWS_CALLBACK_RECEIVE:
+            guard let s = session(user) else { return -1 }
+            return receive(s, input, len)
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            guard let s = session(user) else { return -1 }
+            return writable(s)
+        case LWS_CALLBACK_CLOSED:
+            if let s = session(user) {
+                user!.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+                closed(s)
+            }
+            return 0
+
+        // HTTP API
+        case LWS_CALLBACK_HTTP:
+            return httpStart(wsi, user)
+        case LWS_CALLBACK_HTTP_BODY:
+            guard let r = request(user) else { return 1 }
+            return httpBody(r, input, len)
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            guard let r = request(user) else { return 1 }
+            routePost(r)
+            return 0
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            guard let r = request(user) else { return lws_callback_http_dummy(wsi, reason, user, input, len) }
+            return httpWritable(r)
+        case LWS_CALLBACK_CLOSED_HTTP, LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+            if let r = request(user) {
+                r.dead = true
+                user!.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+                Unmanaged.passUnretained(r).release()
+            }
+            return lws_callback_http_dummy(wsi, reason, user, input, len)
+
+        default:
+            return lws_callback_http_dummy(wsi, reason, user, input, len)
+        }
+    }
+
+    func session(_ user: UnsafeMutableRawPointer?) -> Session? {
+        guard let p = user?.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        return Unmanaged<Session>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    func request(_ user: UnsafeMutableRawPointer?) -> HTTPRequest? {
+        guard let p = user?.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        return Unmanaged<HTTPRequest>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    static func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
+        let n = lws_hdr_total_length(wsi, token)
+        guard n > 0, n < 8192 else { return nil }
+        var buf = [CChar](repeating: 0, count: Int(n) + 1)
+        guard lws_hdr_copy(wsi, &buf, Int32(buf.count), token) >= 0 else { return nil }
+        return String(cString: buf)
+    }
+
+    /// `/ws` -> "" (no trip); `/ws/trips/{id}` -> id; anything else nil.
+    static func webSocketTrip(_ path: String) -> String? {
+        if path == "/ws" || path == "/ws/" { return "" }
+        let prefix = "/ws/trips/"
+        guard path.hasPrefix(prefix) else { return nil }
+        var id = Substring(path.dropFirst(prefix.count))
+        if id.hasSuffix("/") { id = id.dropLast() }
+        return Validation.isTripId(String(id)) ? String(id) : nil
+    }
+}

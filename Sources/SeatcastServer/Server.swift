@@ -1,0 +1,214 @@
+import CLibWebSockets
+import Foundation
+import SeatcastCore
+import Synchronization
+
+/// The seatcast server: one lws context, one service thread, every socket.
+public final class Server: @unchecked Sendable {
+    public let config: ServerConfig
+    let backend: any SeatBackend
+    let inbox = Inbox()
+    let decoder: RequestDecoder
+
+    // Loop-thread state.
+    var hubs: [String: TripHub] = [:]
+    var nextSessionId = 0
+    var stopping = false
+    var sessions: [ObjectIdentifier: Session] = [:]
+    var metrics = Metrics()
+
+    // Set by the loop thread before `start` returns.
+    private let listeningPort = Atomic<Int>(0)
+    private let started = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let startError = Mutex<String?>(nil)
+    private let running = Atomic<Bool>(false)
+
+    // C memory lws keeps pointers to for the context's lifetime.
+    private var cStrings: [UnsafeMutablePointer<CChar>] = []
+    private var protocols: UnsafeMutablePointer<lws_protocols>?
+    /// lws copies the protocols array per vhost, so protocols are told apart by `id`.
+    static let httpProtocolId: UInt32 = 1
+    private var mounts: UnsafeMutablePointer<lws_http_mount>?
+    private var retryPolicy: UnsafeMutablePointer<lws_retry_bo_t>?
+
+    public init(config: ServerConfig, backend: any SeatBackend) {
+        self.config = config
+        self.backend = backend
+        decoder = RequestDecoder(limits: config.limits)
+    }
+
+    deinit {
+        for p in cStrings { free(p) }
+        protocols?.deallocate()
+        mounts?.deallocate()
+        retryPolicy?.deallocate()
+    }
+
+    /// The port it listens on, once started.
+    public var port: Int { listeningPort.load(ordering: .relaxed) }
+
+    /// Starts the service thread and returns once the port is open. Any thread.
+    public func start() throws {
+        let t = Thread { [self] in
+            self.loopMain()
+            self.finished.signal()
+        }
+        t.name = "seatcast-lws"
+        t.stackSize = 8 << 20
+        t.start()
+        started.wait()
+        if let e = startError.withLock({ $0 }) { throw ServerError(message: e) }
+    }
+
+    /// Closes every WebSocket with 1001, answers nothing more, and waits for the loop to end.
+    /// Any thread; safe to call twice.
+    public func stop() {
+        guard running.load(ordering: .sequentiallyConsistent) else { return }
+        inbox.push(.stop)
+        // The loop exits when every session has closed or the grace period has passed;
+        // keep waking it so it notices either.
+        while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut { inbox.wake() }
+        running.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// Runs a closure on the loop thread (tests and diagnostics).
+    func onLoop(_ body: @escaping @Sendable () -> Void) { inbox.push(.run(body)) }
+
+    private func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
+        let p = strdup(s)!
+        cStrings.append(p)
+        return p
+    }
+
+    // MARK: Loop thread
+
+    private func loopMain() {
+        lws_set_log_level(Int32(LLL_ERR), nil)
+
+        let protos = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 3)
+        protos.initialize(repeating: lws_protocols(), count: 3)
+        // protocols[0] serves WebSocket clients that ask for no subprotocol, and the
+        // fall-through of the file mount (404).
+        protos[0].name = UnsafePointer(cString("seatcast.v1"))
+        protos[0].callback = seatcastLWSCallback
+        protos[0].per_session_data_size = MemoryLayout<UnsafeMutableRawPointer?>.size
+        // Small on purpose: lws allocates it per connection. Longer messages arrive in
+        // several RECEIVE calls and are reassembled.
+        protos[0].rx_buffer_size = 1024
+        protos[0].tx_packet_size = 65536
+        protos[1].name = UnsafePointer(cString("seatcast-http"))
+        protos[1].callback = seatcastLWSCallback
+        protos[1].per_session_data_size = MemoryLayout<UnsafeMutableRawPointer?>.size
+        protos[1].tx_packet_size = 65536
+        protos[1].id = Server.httpProtocolId
+        protocols = protos
+
+        let ms = UnsafeMutablePointer<lws_http_mount>.allocate(capacity: 4)
+        ms.initialize(repeating: lws_http_mount(), count: 4)
+        func callbackMount(_ i: Int, _ point: String) {
+            ms[i].mountpoint = UnsafePointer(cString(point))
+            ms[i].mountpoint_len = UInt8(point.utf8.count)
+            ms[i].origin = UnsafePointer(cString("seatcast-http"))
+            ms[i].origin_protocol = UInt8(LWSMPRO_CALLBACK.rawValue)
+            ms[i].mount_next = UnsafePointer(ms + i + 1)
+        }
+        callbackMount(0, "/api")
+        callbackMount(1, "/healthz")
+        callbackMount(2, "/metrics")
+        let dir = URL(fileURLWithPath: config.publicDir).standardizedFileURL.path
+        ms[3].mountpoint = UnsafePointer(cString("/"))
+        ms[3].mountpoint_len = 1
+        ms[3].origin = UnsafePointer(cString(dir))
+        ms[3].def = UnsafePointer(cString("index.html"))
+        ms[3].origin_protocol = UInt8(LWSMPRO_FILE.rawValue)
+        ms[3].cache_max_age = 60
+        ms[3].cache_reusable = 1
+        ms[3].cache_revalidate = 1
+        mounts = ms
+
+        let retry = UnsafeMutablePointer<lws_retry_bo_t>.allocate(capacity: 1)
+        retry.initialize(to: lws_retry_bo_t())
+        retry.pointee.secs_since_valid_ping = config.pingSeconds
+        retry.pointee.secs_since_valid_hangup = config.hangupSeconds
+        retryPolicy = retry
+
+        var info = lws_context_creation_info()
+        info.port = Int32(config.port)
+        if let host = config.host { info.iface = UnsafePointer(cString(host)) }
+        info.protocols = UnsafePointer(protos)
+        info.mounts = UnsafePointer(ms)
+        info.retry_and_idle_policy = UnsafePointer(retry)
+        info.options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
+            | UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
+        info.pt_serv_buf_size = 32 * 1024
+        info.vhost_name = UnsafePointer(cString("seatcast"))
+        info.server_string = UnsafePointer(cString("seatcast"))
+        info.user = Unmanaged.passUnretained(self).toOpaque()
+
+        guard let ctx = lws_create_context(&info) else {
+            startError.withLock { $0 = "cannot listen on port \(config.port) (in use, or not permitted)" }
+            started.signal()
+            return
+        }
+        inbox.context.store(Int(bitPattern: UnsafeRawPointer(ctx)), ordering: .releasing)
+        let vh = lws_get_vhost_by_name(ctx, "seatcast")
+        listeningPort.store(Int(vh.map { lws_get_vhost_listen_port($0) } ?? Int32(config.port)), ordering: .relaxed)
+        running.store(true, ordering: .sequentiallyConsistent)
+        started.signal()
+        config.log("listening on port \(port)")
+
+        var deadline = Double.infinity
+        while true {
+            if lws_service(ctx, 0) < 0 { break }
+            if stopping {
+                if deadline == .infinity { deadline = Timestamp.monotonicSeconds() + 2 }
+                if sessions.isEmpty || Timestamp.monotonicSeconds() > deadline { break }
+            }
+        }
+        inbox.context.store(0, ordering: .releasing)
+        lws_context_destroy(ctx)
+        // Sessions lws did not close cleanly still hold their retain.
+        for s in sessions.values { Unmanaged.passUnretained(s).release() }
+        sessions.removeAll()
+        hubs.removeAll()
+    }
+
+    /// Everything other threads handed over since the last drain.
+    func drainInbox() {
+        for m in inbox.takeAll() {
+            switch m {
+            case let .send(s, f): send(s, f)
+            case let .http(r, resp): respond(r, resp)
+            case let .snapshotLoaded(trip, result): snapshotLoaded(trip, result)
+            case let .events(trip, events, readAt): eventsArrived(trip, events, readAt: readAt)
+            case let .resync(trip): resyncTrip(trip)
+            case let .resumeLoaded(s, id, trip, result): resumeLoaded(s, requestId: id, tripId: trip, result)
+            case let .run(body): body()
+            case .stop: beginStop()
+            }
+        }
+    }
+
+    private func beginStop() {
+        guard !stopping else { return }
+        stopping = true
+        config.log("stopping: closing \(sessions.count) connection(s) with 1001")
+        for s in sessions.values { close(s, code: 1001) }
+    }
+}
+
+public struct ServerError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// The one lws callback for both protocols. lws calls it on the service thread.
+func seatcastLWSCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+                         _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+    guard let wsi, let ctx = lws_get_context(wsi), let raw = lws_context_user(ctx) else {
+        return lws_callback_http_dummy(wsi, reason, user, input, len)
+    }
+    let server = Unmanaged<Server>.fromOpaque(raw).takeUnretainedValue()
+    return server.callback(wsi, reason, user, input, len)
+}

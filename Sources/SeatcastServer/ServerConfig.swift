@@ -1,0 +1,25 @@
+import SeatcastCore
+
+public struct ServerConfig: Sendable {
+    /// Interface or address to listen on; nil for all.
+    public var host: String?
+    /// 0 lets the kernel choose (see `Server.port`).
+    public var port: Int = 8080
+    /// Directory of static files served at `/`.
+    public var publicDir: String = "Public"
+    public var limits = Limits()
+    /// Allowed `Origin` values for WebSocket upgrades; empty allows any. A request with no
+    /// Origin (websocat, CLIs) is always allowed.
+    public var allowedOrigins: [String] = []
+    /// Recent events kept per trip for `since` resumes without the database.
+    public var ringCapacity = 1024
+    /// Seconds of silence before lws pings a WebSocket, and before it hangs up.
+    public var pingSeconds: UInt16 = 30
+    public var hangupSeconds: UInt16 = 75
+    /// How the server logs (one line per notable thing). Called on the loop thread.
+    public var log: @Sendable (String) -> Void = { _ in }
+    /// Extra Prometheus text appended to /metrics (for example the store's counters).
+    public var extraMetrics: @Sendable () -> String = { "" }
+
+    public init() {}
+}
