@@ -4,6 +4,7 @@
 #   scripts/pg.sh stop DIR           stop it (fast shutdown)
 #   scripts/pg.sh url DIR [PORT]     print the DATABASE_URL
 #   scripts/pg.sh pgdata DIR         print the data directory (for pg_ctl restart in tests)
+#   scripts/pg.sh destroy DIR        stop it and delete its data
 # The cluster listens on a Unix socket inside its own directory only (no TCP), trusts
 # local connections, and belongs to `postgres` when run as root (initdb refuses root).
 set -euo pipefail
@@ -47,7 +48,8 @@ case "$cmd" in
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
       as_owner touch "$home/log"
-      as_owner "$bindir/pg_ctl" -D "$data" -l "$home/log" -w -t 60 \
+      # setsid: a new session, so a Ctrl-C meant for the server does not also stop the database.
+      as_owner setsid -w "$bindir/pg_ctl" -D "$data" -l "$home/log" -w -t 60 \
         -o "-p $port -k $home -c listen_addresses='' -c max_connections=200 -c fsync=${PG_FSYNC:-on}" start >/dev/null \
         || { tail -n 20 "$home/log" >&2; exit 1; }
     fi
@@ -57,6 +59,12 @@ case "$cmd" in
     if [ -f "$data/PG_VERSION" ]; then
       as_owner "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
     fi
+    ;;
+  destroy)
+    if [ -f "$data/PG_VERSION" ]; then
+      as_owner "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$data" "$home/log" "$home/initdb.log"
     ;;
   *) echo "pg.sh: unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -48,7 +48,9 @@ public struct RequestDecoder: Sendable {
             return .failure(ProtocolError(.badRequest, "the body must be a JSON object"))
         }
         if let t = json["tripId"] {
-            guard t == .string(tripId) else { return .failure(ProtocolError(.badRequest, "tripId in the body differs from the path")) }
+            guard t == .string(tripId) else {
+                return .failure(ProtocolError(.badRequest, "tripId in the body differs from the path", id: json["id"]?.stringValue))
+            }
         } else {
             members.append(("tripId", .string(tripId)))
         }
@@ -177,7 +179,10 @@ public struct RequestDecoder: Sendable {
     // MARK: Words
 
     func decodeWords(_ text: String) -> Result<Request, ProtocolError> {
-        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        // Split on scalars, not Characters: "\r\n" is one Character equal to neither "\r" nor "\n".
+        let words = text.unicodeScalars
+            .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+            .map { String(String.UnicodeScalarView($0)) }
         guard let verb = words.first else { return .failure(ProtocolError(.badRequest, "empty message; try help")) }
         let args = Array(words.dropFirst())
         func trip(_ i: Int, usage: String) throws -> String {

@@ -1,0 +1,92 @@
+import Foundation
+import SeatcastApp
+import SeatcastCore
+import SeatcastPostgres
+
+/// The PostgreSQL the tests use: `DATABASE_URL` when set (make test starts a private
+/// cluster and sets it), otherwise a private cluster under `.build/test-pg` started on
+/// first use. Migrated once. Tests isolate themselves by using fresh trip ids.
+public final class TestDatabase: Sendable {
+    public let url: String
+    /// The cluster's data directory when the tests own the cluster (for restarts).
+    public let dataDirectory: String?
+
+    public static let shared: TestDatabase = {
+        do {
+            return try TestDatabase()
+        } catch {
+            fatalError("TestDatabase: \(error)")
+        }
+    }()
+
+    /// The package root, found from this file's path.
+    public static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    init() throws {
+        let env = ProcessInfo.processInfo.environment
+        if let u = env["DATABASE_URL"], !u.isEmpty {
+            url = u
+            dataDirectory = env["SEATCAST_TEST_PGDATA"]
+        } else {
+            let dir = Self.packageRoot + "/.build/test-pg"
+            url = try Self.shell([Self.packageRoot + "/scripts/pg.sh", "start", dir, "5433"])
+            dataDirectory = try Self.shell([Self.packageRoot + "/scripts/pg.sh", "pgdata", dir])
+        }
+        try Application.migrate(databaseURL: url)
+    }
+
+    /// Runs a command; returns its trimmed standard output, throws on a non-zero exit.
+    @discardableResult
+    public static func shell(_ args: [String], environment: [String: String]? = nil) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        if let environment { p.environment = environment }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw TestFailure("\(args.joined(separator: " ")) exited \(p.terminationStatus): \(String(decoding: e, as: UTF8.self))")
+        }
+        return String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func connect() throws -> PGConnection { try PGConnection(url) }
+
+    /// A trip id no other test uses.
+    public static func uniqueTripId(_ prefix: String = "t") -> String {
+        "\(prefix)-\(UInt32.random(in: 0...UInt32.max))-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Creates a fresh trip and returns its id.
+    public func createTrip(rows: Int = 12, cols: Int = 4, name: String = "Test trip") throws -> String {
+        let id = Self.uniqueTripId()
+        _ = try SeatStore(try connect()).createTrip(id: id, name: name, rows: rows, cols: cols)
+        return id
+    }
+
+    /// The trip as the database has it now.
+    public func snapshot(_ tripId: String) throws -> TripSnapshot {
+        guard let s = try SeatStore(try connect()).snapshot(tripId: tripId) else { throw TestFailure("no trip \(tripId)") }
+        return s
+    }
+
+    /// Runs SQL straight against the database, as an operator in psql would.
+    @discardableResult
+    public func sql(_ text: String, _ params: [String?] = []) throws -> PGResult {
+        try connect().exec(text, params)
+    }
+}
+
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
