@@ -72,8 +72,9 @@ extension Server {
         let n = lws_hdr_total_length(wsi, token)
         guard n > 0, n < 8192 else { return nil }
         var buf = [CChar](repeating: 0, count: Int(n) + 1)
-        guard lws_hdr_copy(wsi, &buf, Int32(buf.count), token) >= 0 else { return nil }
-        return String(cString: buf)
+        let copied = lws_hdr_copy(wsi, &buf, Int32(buf.count), token)
+        guard copied >= 0 else { return nil }
+        return String(decoding: buf.prefix(Int(copied)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `/ws` -> "" (no trip); `/ws/trips/{id}` -> id; anything else nil.

@@ -1,0 +1,101 @@
+import Foundation
+import SeatcastCore
+import SeatcastTesting
+import Testing
+
+/// The built `seatcast` executable next to the test bundle.
+let seatcastBinary: String = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("seatcast").path
+}()
+
+func runSeatcast(_ args: [String], env extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: seatcastBinary)
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["DATABASE_URL"] = TestDatabase.shared.url
+    for (k, v) in extra { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct ProcessTests {
+    /// `seatcast migrate`, `trip create` and `trip list` work against the database and refuse bad input with a clear message.
+    @Test func cli() throws {
+        let m = try runSeatcast(["migrate"])
+        #expect(m.status == 0)
+        #expect(m.out.contains("schema up to date"))
+        let id = TestDatabase.uniqueTripId("cli")
+        let c = try runSeatcast(["trip", "create", id, "--name", "CLI trip", "--rows", "3", "--cols", "27"])
+        #expect(c.status == 0, "\(c.err)")
+        #expect(c.out.contains("81 seats"))
+        let snap = try TestDatabase.shared.snapshot(id)
+        #expect(snap.seats.first?.seatNo == "1-1")
+        #expect(snap.seats.last?.seatNo == "3-27")
+        let again = try runSeatcast(["trip", "create", id, "--name", "CLI trip", "--rows", "3", "--cols", "2"])
+        #expect(again.status != 0)
+        #expect(again.err.contains("already exists"))
+        let bad = try runSeatcast(["trip", "create", "bad id!", "--name", "x", "--rows", "1", "--cols", "1"])
+        #expect(bad.status != 0)
+        #expect(bad.err.contains("trip id"))
+        let list = try runSeatcast(["trip", "list"])
+        #expect(list.status == 0)
+        #expect(list.out.contains("\(id)\t81/81 available\tCLI trip"))
+        let nodb = try runSeatcast(["trip", "list"], env: ["DATABASE_URL": ""])
+        #expect(nodb.status != 0)
+        #expect(nodb.err.contains("DATABASE_URL"))
+    }
+
+    /// `seatcast serve` serves a WebSocket, and on SIGTERM closes every client with 1001 and exits 0.
+    @Test func serveAndGracefulStop() throws {
+        let trip = try TestDatabase.shared.createTrip()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: seatcastBinary)
+        p.arguments = ["serve", "--port", "0", "--host", "127.0.0.1", "--public-dir", TestDatabase.packageRoot + "/Public"]
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = TestDatabase.shared.url
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        // Wait for the "serving on" line, which carries the port.
+        var line = ""
+        while !line.contains("\n") {
+            let d = out.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            line += String(decoding: d, as: UTF8.self)
+        }
+        let port = line.split(separator: ":").dropFirst(2).first.flatMap { Int($0.prefix { $0.isNumber }) }
+        #expect(port != nil, "no port in \(line)")
+        guard let port else { return }
+        let c = try WSClient(port: port, path: "/ws/trips/\(trip)")
+        _ = try c.next(type: "snapshot")
+        try c.send("reserve \(trip) 1A")
+        _ = try c.next(type: "reserved")
+        p.terminate()
+        #expect(try c.waitForClose(timeout: 10) == 1001)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
+    /// docker-compose.yml parses (Debian's docker-compose, no engine needed) and declares both services with healthchecks.
+    @Test func composeFileIsValid() throws {
+        let root = TestDatabase.packageRoot
+        let out = try TestDatabase.shell(["docker-compose", "-f", root + "/docker-compose.yml", "config"])
+        #expect(out.contains("db:"))
+        #expect(out.contains("seatcast:"))
+        #expect(out.components(separatedBy: "healthcheck:").count == 3)
+        #expect(out.contains("condition: service_healthy"))
+        #expect(FileManager.default.fileExists(atPath: root + "/Dockerfile"))
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import SeatcastCore
+@testable import SeatcastPostgres
+import SeatcastTesting
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hold TTL the tests run commands with (the server's default).
+let defaultTTL: Int64 = 120_000
+
+/// A fresh hold token (16 to 128 characters of `A-Z a-z 0-9 _ -`).
+func newHold(_ tag: String = "h") -> String {
+    let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    return tag + "-" + String((0..<24).map { _ in alphabet.randomElement()! })
+}
+
+/// Runs `commands` in one committed transaction of their own.
+func apply(_ db: PGConnection, _ commands: [Command], ttl: Int64 = defaultTTL) throws(PGError) -> [CommandOutcome] {
+    let store = SeatStore(db)
+    return try db.transaction { () throws(PGError) -> [CommandOutcome] in
+        try store.apply(commands, holdTTLms: ttl)
+    }
+}
+
+/// Runs one command in a committed transaction of its own.
+func apply(_ db: PGConnection, _ command: Command, ttl: Int64 = defaultTTL) throws(PGError) -> CommandOutcome {
+    try apply(db, [command], ttl: ttl)[0]
+}
+
+/// As `apply`, running the transaction again after a deadlock or serialization failure.
+func applyRetrying(_ db: PGConnection, _ commands: [Command], ttl: Int64 = defaultTTL) throws(PGError) -> [CommandOutcome] {
+    var attempt = 0
+    while true {
+        do {
+            return try apply(db, commands, ttl: ttl)
+        } catch {
+            attempt += 1
+            if error.isRetryable && attempt < 50 { continue }
+            throw error
+        }
+    }
+}
+
+/// The `untilMs` of a `reserved` outcome, nil for any other outcome.
+func reservedUntil(_ o: CommandOutcome) -> Int64? {
+    if case let .reserved(_, until) = o { return until }
+    return nil
+}
+
+/// The error code of a `failed` outcome, nil for any other outcome.
+func failureCode(_ o: CommandOutcome) -> ErrorCode? {
+    if case let .failed(e) = o { return e.code }
+    return nil
+}
+
+/// A seat row as stored.
+struct SeatRow: Equatable {
+    var status: String
+    var holdHash: String?
+    var untilMs: Int64?
+    var version: Int64
+}
+
+func seatRow(_ db: PGConnection, _ trip: String, _ seat: String) throws -> SeatRow {
+    let r = try db.exec("""
+        SELECT status, encode(hold_hash, 'hex'), floor(extract(epoch FROM until) * 1000)::bigint, version
+        FROM seats WHERE trip_id = $1 AND seat_no = $2
+        """, [trip, seat])
+    guard r.rowCount == 1 else { throw TestFailure("no seat \(seat) on \(trip)") }
+    return SeatRow(status: r.string(0, 0)!, holdHash: r.string(0, 1), untilMs: r.int64(0, 2), version: r.int64(0, 3)!)
+}
+
+/// The hex SHA-256 the schema stores for a hold token.
+func holdHash(_ db: PGConnection, _ hold: String) throws -> String {
+    try db.exec("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", [hold]).string(0, 0)!
+}
+
+/// Whether `seat` is held (or booked) under `hold` right now.
+func isHolder(_ db: PGConnection, _ trip: String, _ seat: String, _ hold: String) throws -> Bool {
+    try seatRow(db, trip, seat).holdHash == holdHash(db, hold)
+}
+
+/// `trips.last_seq` of the trip.
+func lastSeq(_ db: PGConnection, _ trip: String) throws -> Int64 {
+    let r = try db.exec("SELECT last_seq FROM trips WHERE trip_id = $1", [trip])
+    guard r.rowCount == 1 else { throw TestFailure("no trip \(trip)") }
+    return r.int64(0, 0)!
+}
+
+/// Every outbox row of the trip, oldest first.
+func allEvents(_ db: PGConnection, _ trip: String) throws -> [TripEvent] {
+    try SeatStore(db).events(tripId: trip, afterSeq: 0)
+}
+
+/// Runs `body` on `count` new threads, each with its own connection, all released at the same
+/// moment once every thread has connected. Returns the errors the threads threw.
+func runTogether(_ count: Int, _ body: @escaping @Sendable (_ index: Int, _ db: PGConnection) throws -> Void) -> [String] {
+    let ready = DispatchSemaphore(value: 0)
+    let go = DispatchSemaphore(value: 0)
+    let done = DispatchGroup()
+    let errors = Shared<[String]>([])
+    for i in 0..<count {
+        done.enter()
+        let thread = Thread {
+            var db: PGConnection?
+            do {
+                db = try TestDatabase.shared.connect()
+            } catch {
+                errors.update { $0.append("thread \(i) connect: \(error)") }
+            }
+            ready.signal()
+            go.wait()
+            if let db {
+                do { try body(i, db) } catch { errors.update { $0.append("thread \(i): \(error)") } }
+            }
+            db = nil
+            done.leave()
+        }
+        thread.start()
+    }
+    for _ in 0..<count { ready.wait() }
+    for _ in 0..<count { go.signal() }
+    done.wait()
+    return errors.value
+}
+
+/// A value several threads share behind a mutex.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func update<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+    var value: Value { mutex.withLock { $0 } }
+}
+
+/// Reads notifications from `conn` until one with `payload` arrives or `timeout` seconds pass,
+/// waiting in poll(2) on the connection's socket. Returns every payload seen, in arrival order.
+func collectNotifications(_ conn: PGConnection, until payload: String, timeout: Double = 5) throws -> [String] {
+    var seen: [String] = []
+    let deadline = Date().addingTimeInterval(timeout)
+    while true {
+        for n in try conn.notifications() where n.channel == Schema.notifyChannel {
+            seen.append(n.payload)
+        }
+        if seen.contains(payload) { return seen }
+        let left = deadline.timeIntervalSinceNow
+        if left <= 0 { return seen }
+        var pfd = pollfd(fd: conn.socket, events: Int16(POLLIN), revents: 0)
+        _ = poll(&pfd, 1, Int32(max(1, left * 1000)))
+    }
+}
+
+/// Replays `events` over `initial` with a TripMap; records an issue for every event that does not apply.
+func replay(_ initial: TripSnapshot, _ events: [TripEvent], sourceLocation: SourceLocation = #_sourceLocation) -> TripMap {
+    var map = TripMap(initial)
+    for e in events {
+        let r = map.apply(e)
+        if r != .applied {
+            Issue.record("event seq \(e.seq) \(e.seatNo) did not apply: \(r)", sourceLocation: sourceLocation)
+        }
+    }
+    return map
+}
+
+/// The seat names of a trip in row-major order.
+func seatNames(rows: Int, cols: Int) -> [String] {
+    (1...rows).flatMap { r in (1...cols).map { c in SeatNumbering.seatNo(row: r, col: c, cols: cols) } }
+}
