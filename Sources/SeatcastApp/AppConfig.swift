@@ -11,6 +11,11 @@ public struct AppConfig: Sendable {
     public var limits = Limits()
     public var allowedOrigins: [String] = []
     public var quiet = false
+    /// Seconds between sweeps that release expired holds.
+    public var sweepInterval: Double = 1
+    /// Outbox retention per trip: the last N events, none older than this many minutes.
+    public var retainEvents: Int64 = 10_000
+    public var retainMinutes: Double = 24 * 60
 
     public init(databaseURL: String) { self.databaseURL = databaseURL }
 
@@ -28,6 +33,14 @@ public struct AppConfig: Sendable {
         if let t = env["HOLD_TTL"] {
             guard let v = Double(t), v > 0 else { throw ConfigError("HOLD_TTL must be a positive number of seconds, got \(t)") }
             c.holdTTL = v
+        }
+        if let n = env["RETAIN_EVENTS"] {
+            guard let v = Int64(n), v > 0 else { throw ConfigError("RETAIN_EVENTS must be a positive integer, got \(n)") }
+            c.retainEvents = v
+        }
+        if let m = env["RETAIN_MINUTES"] {
+            guard let v = Double(m), v > 0 else { throw ConfigError("RETAIN_MINUTES must be a positive number, got \(m)") }
+            c.retainMinutes = v
         }
         if let d = env["PUBLIC_DIR"], !d.isEmpty { c.publicDir = d }
         if let h = env["HOST"], !h.isEmpty { c.host = h }

@@ -12,7 +12,11 @@ public final class Application: Sendable {
     /// Builds the application without starting anything.
     public init(_ config: AppConfig) {
         self.config = config
-        let backend = PostgresBackend(.init(url: config.databaseURL, holdTTLSeconds: config.holdTTL))
+        var bc = PostgresBackend.Config(url: config.databaseURL, holdTTLSeconds: config.holdTTL)
+        bc.sweepIntervalSeconds = config.sweepInterval
+        bc.retainEvents = config.retainEvents
+        bc.retainSeconds = config.retainMinutes * 60
+        let backend = PostgresBackend(bc)
         var sc = ServerConfig()
         sc.host = config.host
         sc.port = config.port
@@ -34,6 +38,12 @@ public final class Application: Sendable {
             # HELP seatcast_db_transactions_total Batched write transactions committed.
             # TYPE seatcast_db_transactions_total counter
             seatcast_db_transactions_total \(backend.transactions)
+            # HELP seatcast_holds_expired_total Seats released by this instance's expiry sweeps.
+            # TYPE seatcast_holds_expired_total counter
+            seatcast_holds_expired_total \(backend.holdsExpired)
+            # HELP seatcast_events_pruned_total Outbox rows removed by retention.
+            # TYPE seatcast_events_pruned_total counter
+            seatcast_events_pruned_total \(backend.eventsPruned)
 
             """
         }

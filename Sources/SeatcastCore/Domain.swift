@@ -105,3 +105,15 @@ public struct TripSummary: Sendable, Equatable {
         self.available = available
     }
 }
+
+/// One finding of `GET /api/trips/{id}/audit`.
+public struct AuditViolation: Sendable, Equatable {
+    /// nil for findings about the whole trip.
+    public var seatNo: String?
+    public var problem: String
+
+    public init(seatNo: String?, problem: String) {
+        self.seatNo = seatNo
+        self.problem = problem
+    }
+}

@@ -129,6 +129,25 @@ public enum Messages {
         return w.bytes
     }
 
+    /// `{"tripId":"T1","violations":[{"seatNo":"1A","problem":"..."}]}`
+    public static func audit(tripId: String, _ list: [AuditViolation]) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("tripId", tripId)
+        w.key("violations")
+        w.beginArray()
+        for v in list {
+            w.beginObject()
+            w.key("seatNo")
+            if let s = v.seatNo { w.string(s) } else { w.null() }
+            w.field("problem", v.problem)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
     public static func trips(_ list: [TripSummary]) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()

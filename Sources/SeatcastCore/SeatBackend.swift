@@ -10,6 +10,8 @@ public protocol SeatBackend: AnyObject, Sendable {
     /// Committed events of a trip with `seq > afterSeq` in the given epoch, oldest first;
     /// nil when the epoch differs or the history is no longer kept.
     func events(tripId: String, epoch: String, afterSeq: Int64, reply: @escaping @Sendable (Result<[TripEvent]?, ProtocolError>) -> Void)
+    /// Invariant violations of a trip (always empty unless something is badly wrong).
+    func audit(tripId: String, reply: @escaping @Sendable (Result<[AuditViolation], ProtocolError>) -> Void)
     /// Trips with seat counts.
     func trips(reply: @escaping @Sendable (Result<[TripSummary], ProtocolError>) -> Void)
     /// Whether the database answers.

@@ -22,6 +22,16 @@ final class DatabaseWorker: Sendable {
         /// Most multi-seat commands per transaction: each is a subtransaction, and PostgreSQL
         /// keeps at most 64 of those per transaction in shared memory before slowing down.
         var maxMultiSeat = 48
+        /// Periodic maintenance this worker runs (the writer only); nil for none.
+        var maintenance: Maintenance?
+    }
+
+    /// Expiry sweeps and outbox pruning, run between batches.
+    struct Maintenance: Sendable {
+        var sweepInterval: Double
+        var pruneInterval: Double
+        var retainEvents: Int64
+        var retainSeconds: Double
     }
 
     let config: Config
@@ -31,6 +41,10 @@ final class DatabaseWorker: Sendable {
     /// Connected right now (read by metrics and health from any thread).
     let connected = Atomic<Bool>(false)
     let batches = Atomic<Int>(0)
+    let expired = Atomic<Int>(0)
+    let pruned = Atomic<Int>(0)
+    /// Signalled once the first connection attempt has succeeded or failed.
+    let firstAttempt = DispatchSemaphore(value: 0)
 
     init(_ config: Config) { self.config = config }
 
@@ -56,11 +70,11 @@ final class DatabaseWorker: Sendable {
         var conn: PGConnection?
         var backoffMs: Int32 = 50
         var nextAttempt = 0.0
+        var attempted = false
+        var nextSweep = 0.0
+        var nextPrune = Timestamp.monotonicSeconds() + (config.maintenance?.pruneInterval ?? 0)
         while true {
             let isRunning = running.load(ordering: .sequentiallyConsistent)
-            queue.wait(timeoutMs: isRunning ? (conn == nil ? 200 : -1) : 0)
-            let jobs = queue.takeAll()
-            if jobs.isEmpty && !isRunning { break }
             if conn == nil, Timestamp.monotonicSeconds() >= nextAttempt {
                 do {
                     conn = try PGConnection(config.url)
@@ -70,12 +84,36 @@ final class DatabaseWorker: Sendable {
                     nextAttempt = Timestamp.monotonicSeconds() + Double(backoffMs) / 1000
                     backoffMs = min(backoffMs * 2, 2000)
                 }
+                if !attempted {
+                    attempted = true
+                    firstAttempt.signal()
+                }
             }
+            var timeoutMs: Int32 = conn == nil ? 200 : -1
+            if let m = config.maintenance, conn != nil {
+                let next = min(nextSweep, nextPrune) - Timestamp.monotonicSeconds()
+                timeoutMs = Int32(max(0, min(next, m.sweepInterval)) * 1000)
+            }
+            queue.wait(timeoutMs: isRunning ? timeoutMs : 0)
+            let jobs = queue.takeAll()
+            if jobs.isEmpty && !isRunning { break }
             guard let db = conn else {
                 fail(jobs, PGError(kind: .connection, sqlState: nil, message: "database unavailable"))
                 continue
             }
-            if !process(jobs, db) {
+            var ok = process(jobs, db)
+            if ok, isRunning, let m = config.maintenance {
+                let now = Timestamp.monotonicSeconds()
+                if now >= nextSweep {
+                    ok = sweep(db)
+                    nextSweep = now + m.sweepInterval
+                }
+                if ok, now >= nextPrune {
+                    ok = prune(db, m)
+                    nextPrune = now + m.pruneInterval
+                }
+            }
+            if !ok {
                 conn = nil
                 connected.store(false, ordering: .relaxed)
             }
@@ -89,6 +127,31 @@ final class DatabaseWorker: Sendable {
             case let .command(_, reply): reply(.failed(Self.protocolError(error)))
             case let .read(_, fail): fail(error)
             }
+        }
+    }
+
+    /// Releases expired holds (their subscribers get seat_released, reason expired).
+    /// False when the connection was lost.
+    private func sweep(_ db: PGConnection) -> Bool {
+        do {
+            while true {
+                let n = try db.exec("SELECT seatcast_expire(1000)").int(0, 0) ?? 0
+                expired.add(n, ordering: .relaxed)
+                if n < 1000 { return true }
+            }
+        } catch {
+            return error.kind != .connection
+        }
+    }
+
+    private func prune(_ db: PGConnection, _ m: Maintenance) -> Bool {
+        do {
+            let n = try db.exec("SELECT seatcast_prune($1, $2 * interval '1 second')",
+                                [String(m.retainEvents), String(m.retainSeconds)]).int(0, 0) ?? 0
+            pruned.add(n, ordering: .relaxed)
+            return true
+        } catch {
+            return error.kind != .connection
         }
     }
 

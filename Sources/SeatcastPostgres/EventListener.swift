@@ -20,6 +20,8 @@ final class EventListener: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     let connected = Atomic<Bool>(false)
     let reconnects = Atomic<Int>(0)
+    /// Signalled once the first connection attempt has succeeded or failed.
+    let firstAttempt = DispatchSemaphore(value: 0)
 
     init(url: String) { self.url = url }
 
@@ -45,8 +47,15 @@ final class EventListener: Sendable {
         var conn: PGConnection?
         var backoffMs: Int32 = 50
         var everConnected = false
+        var attempted = false
         while running.load(ordering: .sequentiallyConsistent) {
             if conn == nil {
+                defer {
+                    if !attempted {
+                        attempted = true
+                        firstAttempt.signal()
+                    }
+                }
                 do {
                     let c = try PGConnection(url)
                     try c.exec("LISTEN \(Schema.notifyChannel)")

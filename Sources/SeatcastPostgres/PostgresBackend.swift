@@ -1,3 +1,4 @@
+import Dispatch
 import SeatcastCore
 import Synchronization
 
@@ -7,6 +8,12 @@ public final class PostgresBackend: SeatBackend {
     public struct Config: Sendable {
         public var url: String
         public var holdTTLSeconds: Double
+        /// How often expired holds are released.
+        public var sweepIntervalSeconds: Double = 1
+        /// Outbox retention per trip: the last `retainEvents` events, none older than `retainSeconds`.
+        public var retainEvents: Int64 = 10_000
+        public var retainSeconds: Double = 24 * 3600
+        public var pruneIntervalSeconds: Double = 60
         public init(url: String, holdTTLSeconds: Double = 120) {
             self.url = url
             self.holdTTLSeconds = holdTTLSeconds
@@ -19,7 +26,10 @@ public final class PostgresBackend: SeatBackend {
 
     public init(_ config: Config) {
         let ttl = Int64(config.holdTTLSeconds * 1000)
-        writer = DatabaseWorker(.init(url: config.url, name: "seatcast-db-writer", holdTTLms: ttl))
+        var w = DatabaseWorker.Config(url: config.url, name: "seatcast-db-writer", holdTTLms: ttl)
+        w.maintenance = .init(sweepInterval: config.sweepIntervalSeconds, pruneInterval: config.pruneIntervalSeconds,
+                              retainEvents: config.retainEvents, retainSeconds: config.retainSeconds)
+        writer = DatabaseWorker(w)
         reader = DatabaseWorker(.init(url: config.url, name: "seatcast-db-reader", holdTTLms: ttl))
         listener = EventListener(url: config.url)
     }
@@ -27,10 +37,13 @@ public final class PostgresBackend: SeatBackend {
     /// Where committed events go. Set before `start`.
     public func setEventSink(_ sink: any SeatEventSink) { listener.sink.withLock { $0 = sink } }
 
+    /// Starts the threads and waits (at most 10 s) for each one's first connection attempt,
+    /// so a server that starts serving knows whether its database is there.
     public func start() {
         writer.start()
         reader.start()
         listener.start()
+        for s in [writer.firstAttempt, reader.firstAttempt, listener.firstAttempt] { _ = s.wait(timeout: .now() + 10) }
     }
 
     /// Finishes queued work and closes the connections.
@@ -43,6 +56,8 @@ public final class PostgresBackend: SeatBackend {
     public var isConnected: Bool { writer.connected.load(ordering: .relaxed) && listener.connected.load(ordering: .relaxed) }
     public var listenerReconnects: Int { listener.reconnects.load(ordering: .relaxed) }
     public var transactions: Int { writer.batches.load(ordering: .relaxed) }
+    public var holdsExpired: Int { writer.expired.load(ordering: .relaxed) }
+    public var eventsPruned: Int { writer.pruned.load(ordering: .relaxed) }
 
     // MARK: SeatBackend
 
@@ -71,6 +86,16 @@ public final class PostgresBackend: SeatBackend {
             if let first = events.first, first.seq != afterSeq + 1 { return .success(nil) }
             if Int64(events.count) != pos.seq - afterSeq { return .success(nil) }
             return .success(events)
+        }
+    }
+
+    public func audit(tripId: String, reply: @escaping @Sendable (Result<[AuditViolation], ProtocolError>) -> Void) {
+        read(reply) { store throws(PGError) in
+            guard try store.position(tripId: tripId) != nil else {
+                return .failure(ProtocolError(.unknownTrip, "unknown trip \"\(tripId)\""))
+            }
+            let r = try store.db.exec("SELECT seat_no, problem FROM seatcast_audit($1)", [tripId])
+            return .success((0..<r.rowCount).map { AuditViolation(seatNo: r.string($0, 0), problem: r.string($0, 1) ?? "") })
         }
     }
 

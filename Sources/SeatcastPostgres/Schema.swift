@@ -12,7 +12,7 @@ public enum Schema {
     /// Advisory lock key that serialises concurrent migrators.
     static let migrationLockKey = 7_246_001
 
-    public static let migrations: [(version: Int, sql: String)] = [(1, v1)]
+    public static let migrations: [(version: Int, sql: String)] = [(1, v1), (2, v2)]
 
     static let v1 = #"""
     CREATE FUNCTION seatcast_new_epoch() RETURNS text LANGUAGE sql VOLATILE AS
@@ -254,5 +254,138 @@ public enum Schema {
         RETURN NEXT;
       END LOOP;
     END $$;
+    """#
+
+    /// Holds that end well: expiry, bookings backed by a UNIQUE constraint, bounded
+    /// history, the audit, and cleanup when a trip is deleted.
+    static let v2 = #"""
+    -- A seat can be booked once: this table mirrors booked seats, and its UNIQUE
+    -- constraint aborts any transaction that would book a booked seat again,
+    -- whatever path it took.
+    CREATE TABLE bookings (
+      trip_id   text NOT NULL,
+      seat_no   text NOT NULL,
+      hold_hash bytea,
+      booked_at timestamptz NOT NULL DEFAULT now(),
+      CONSTRAINT bookings_one_per_seat UNIQUE (trip_id, seat_no)
+    );
+    INSERT INTO bookings (trip_id, seat_no, hold_hash)
+      SELECT trip_id, seat_no, hold_hash FROM seats WHERE status = 'booked';
+
+    -- When the event row is written (close to commit; now() would be the transaction start).
+    ALTER TABLE seat_events ALTER COLUMN at SET DEFAULT clock_timestamp();
+
+    CREATE OR REPLACE FUNCTION seatcast_seats_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      r record;
+      v_last bigint;
+    BEGIN
+      FOR r IN
+        SELECT n.trip_id, count(*) AS k
+        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
+        WHERE n.version <> o.version
+        GROUP BY n.trip_id ORDER BY n.trip_id
+      LOOP
+        UPDATE trips SET last_seq = last_seq + r.k WHERE trip_id = r.trip_id RETURNING last_seq INTO v_last;
+        INSERT INTO seat_events (trip_id, seq, seat_no, kind, until, reason)
+        SELECT n.trip_id,
+               v_last - r.k + row_number() OVER (ORDER BY n.row_no, n.col_no),
+               n.seat_no,
+               CASE n.status WHEN 'held' THEN 'locked' WHEN 'booked' THEN 'booked' ELSE 'released' END,
+               CASE WHEN n.status = 'held' THEN n.until END,
+               CASE WHEN n.status = 'available' THEN
+                 CASE WHEN o.status = 'held' AND o.until <= now() THEN 'expired' ELSE 'released' END
+               END
+        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
+        WHERE n.trip_id = r.trip_id AND n.version <> o.version;
+        INSERT INTO expired_holds (trip_id, hold_hash)
+        SELECT DISTINCT o.trip_id, o.hold_hash
+        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
+        WHERE n.trip_id = r.trip_id AND o.status = 'held' AND o.until <= now()
+          AND n.hold_hash IS DISTINCT FROM o.hold_hash
+        ON CONFLICT DO NOTHING;
+        DELETE FROM bookings b
+        USING new_rows n JOIN old_rows o USING (trip_id, seat_no)
+        WHERE n.trip_id = r.trip_id AND b.trip_id = n.trip_id AND b.seat_no = n.seat_no
+          AND o.status = 'booked' AND n.status <> 'booked';
+        INSERT INTO bookings (trip_id, seat_no, hold_hash)
+        SELECT n.trip_id, n.seat_no, n.hold_hash
+        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
+        WHERE n.trip_id = r.trip_id AND n.status = 'booked' AND o.status <> 'booked';
+        PERFORM pg_notify('seatcast_events', r.trip_id);
+      END LOOP;
+      RETURN NULL;
+    END $$;
+
+    -- A deleted trip takes its history with it, so a trip created again under the same id
+    -- starts a clean stream (with a new epoch).
+    CREATE FUNCTION seatcast_trips_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      DELETE FROM seat_events WHERE trip_id = OLD.trip_id;
+      DELETE FROM expired_holds WHERE trip_id = OLD.trip_id;
+      DELETE FROM bookings WHERE trip_id = OLD.trip_id;
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER trips_after_delete AFTER DELETE ON trips
+      FOR EACH ROW EXECUTE FUNCTION seatcast_trips_after_delete();
+    DELETE FROM seat_events e WHERE NOT EXISTS (SELECT 1 FROM trips t WHERE t.trip_id = e.trip_id);
+
+    -- Releases expired holds, at most max_rows per call; returns how many. Rows another
+    -- transaction has locked (a reserve taking the seat, another instance's sweep) are
+    -- skipped, and the UPDATE re-checks the condition, so each expiry happens once.
+    CREATE FUNCTION seatcast_expire(max_rows int) RETURNS int LANGUAGE plpgsql AS $$
+    DECLARE n int;
+    BEGIN
+      WITH x AS (
+        SELECT trip_id, seat_no FROM seats
+         WHERE status = 'held' AND until <= now()
+         ORDER BY trip_id, seat_no
+         LIMIT max_rows
+         FOR UPDATE SKIP LOCKED)
+      UPDATE seats s SET status = 'available'
+        FROM x
+       WHERE s.trip_id = x.trip_id AND s.seat_no = x.seat_no AND s.status = 'held' AND s.until <= now();
+      GET DIAGNOSTICS n = ROW_COUNT;
+      RETURN n;
+    END $$;
+
+    -- Bounded history: per trip, keep the last keep_events events, and none older than
+    -- keep_age. Resumes from before that get a snapshot. Returns rows deleted.
+    CREATE FUNCTION seatcast_prune(keep_events bigint, keep_age interval) RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE n bigint; m bigint;
+    BEGIN
+      DELETE FROM seat_events e USING trips t
+       WHERE e.trip_id = t.trip_id AND (e.seq <= t.last_seq - keep_events OR e.at < now() - keep_age);
+      GET DIAGNOSTICS n = ROW_COUNT;
+      DELETE FROM expired_holds WHERE at < now() - greatest(keep_age, interval '1 day');
+      GET DIAGNOSTICS m = ROW_COUNT;
+      RETURN n + m;
+    END $$;
+
+    -- Invariant violations of one trip; always empty unless something is badly wrong.
+    CREATE FUNCTION seatcast_audit(t text) RETURNS TABLE (seat_no text, problem text)
+    LANGUAGE sql STABLE AS $$
+      SELECT s.seat_no, 'booked seat without its booking' FROM seats s
+       WHERE s.trip_id = t AND s.status = 'booked'
+         AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.trip_id = t AND b.seat_no = s.seat_no)
+      UNION ALL
+      SELECT b.seat_no, 'booking of a seat that is not booked' FROM bookings b JOIN seats s USING (trip_id, seat_no)
+       WHERE b.trip_id = t AND s.status <> 'booked'
+      UNION ALL
+      SELECT b.seat_no, 'seat booked more than once' FROM bookings b WHERE b.trip_id = t
+       GROUP BY b.seat_no HAVING count(*) > 1
+      UNION ALL
+      SELECT s.seat_no, 'held seat without until' FROM seats s
+       WHERE s.trip_id = t AND s.status = 'held' AND s.until IS NULL
+      UNION ALL
+      SELECT s.seat_no, 'status disagrees with the event log' FROM seats s
+        JOIN (SELECT DISTINCT ON (e.seat_no) e.seat_no, e.kind FROM seat_events e
+               WHERE e.trip_id = t ORDER BY e.seat_no, e.seq DESC) last ON last.seat_no = s.seat_no
+       WHERE s.trip_id = t
+         AND s.status <> CASE last.kind WHEN 'locked' THEN 'held' WHEN 'booked' THEN 'booked' ELSE 'available' END
+      UNION ALL
+      SELECT NULL, 'event log ahead of the trip''s last_seq' FROM trips tr
+       WHERE tr.trip_id = t AND EXISTS (SELECT 1 FROM seat_events e WHERE e.trip_id = t AND e.seq > tr.last_seq)
+    $$;
     """#
 }

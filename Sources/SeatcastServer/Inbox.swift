@@ -6,6 +6,7 @@ import Synchronization
 enum LoopMessage: @unchecked Sendable {
     case send(Session, Frame)
     case http(HTTPRequest, HTTPResponse)
+    case audited(HTTPRequest, String, [AuditViolation])
     case snapshotLoaded(String, Result<TripSnapshot, ProtocolError>)
     case events(String, [(TripEvent, Frame)], readAt: Double)
     case resync(String)

@@ -15,6 +15,7 @@ struct Metrics {
     var slowClientsClosed = 0
     var rateLimited = 0
     var httpRequests = 0
+    var auditViolations = 0
     /// Commit-to-send latency histogram, seconds (from the event's commit time is not
     /// known on the wire; measured from when the listener read it to the fan-out).
     static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
@@ -58,6 +59,7 @@ struct Metrics {
         counter("seatcast_slow_clients_closed_total", "Connections closed for falling behind repeatedly.", slowClientsClosed)
         counter("seatcast_rate_limited_total", "Messages refused by the rate limit.", rateLimited)
         counter("seatcast_http_requests_total", "HTTP API requests.", httpRequests)
+        counter("seatcast_audit_violations_total", "Invariant violations reported by audits.", auditViolations)
         s += "# HELP seatcast_fanout_seconds Time from the listener reading an event to its fan-out.\n"
         s += "# TYPE seatcast_fanout_seconds histogram\n"
         var cumulative = 0

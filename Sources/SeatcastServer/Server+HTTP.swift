@@ -78,6 +78,18 @@ extension Server {
                 case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
                 }
             }
+        case 4 where parts[0] == "api" && parts[1] == "trips" && parts[3] == "audit":
+            let trip = parts[2]
+            guard Validation.isTripId(trip) else {
+                respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
+                return
+            }
+            backend.audit(tripId: trip) { result in
+                switch result {
+                case let .success(list): inbox.push(.audited(r, trip, list))
+                case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
+                }
+            }
         default:
             respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
         }

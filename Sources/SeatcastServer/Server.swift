@@ -180,6 +180,9 @@ public final class Server: @unchecked Sendable {
             switch m {
             case let .send(s, f): send(s, f)
             case let .http(r, resp): respond(r, resp)
+            case let .audited(r, trip, list):
+                metrics.auditViolations += list.count
+                respond(r, .json(200, Messages.audit(tripId: trip, list)))
             case let .snapshotLoaded(trip, result): snapshotLoaded(trip, result)
             case let .events(trip, events, readAt): eventsArrived(trip, events, readAt: readAt)
             case let .resync(trip): resyncTrip(trip)

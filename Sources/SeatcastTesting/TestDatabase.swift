@@ -42,21 +42,11 @@ public final class TestDatabase: Sendable {
     /// Runs a command; returns its trimmed standard output, throws on a non-zero exit.
     @discardableResult
     public static func shell(_ args: [String], environment: [String: String]? = nil) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        if let environment { p.environment = environment }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw TestFailure("\(args.joined(separator: " ")) exited \(p.terminationStatus): \(String(decoding: e, as: UTF8.self))")
+        let r = try Subprocess.run(args, environment: environment)
+        guard r.status == 0 else {
+            throw TestFailure("\(args.joined(separator: " ")) exited \(r.status): \(r.err)")
         }
-        return String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     public func connect() throws -> PGConnection { try PGConnection(url) }

@@ -34,6 +34,10 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("public-dir"), help: "Static files (default: $PUBLIC_DIR or Public).") var publicDir: String?
     @Option(name: .customLong("allowed-origin"), help: "Allowed WebSocket Origin; repeat for several (default: any).")
     var allowedOrigins: [String] = []
+    @Option(name: .customLong("retain-events"), help: "Outbox events kept per trip (default: $RETAIN_EVENTS or 10000).")
+    var retainEvents: Int64?
+    @Option(name: .customLong("retain-minutes"), help: "Outbox events older than this are dropped (default: $RETAIN_MINUTES or 1440).")
+    var retainMinutes: Double?
     @Flag(help: "Apply pending migrations first.") var migrate = false
     @Flag(name: .customLong("seed-demo"), help: "Create the demo trip if it is missing.") var seedDemo = false
 
@@ -53,6 +57,14 @@ struct Serve: ParsableCommand {
             config.holdTTL = holdTTL
         }
         if let publicDir { config.publicDir = publicDir }
+        if let retainEvents {
+            guard retainEvents > 0 else { throw ValidationError("--retain-events must be positive") }
+            config.retainEvents = retainEvents
+        }
+        if let retainMinutes {
+            guard retainMinutes > 0 else { throw ValidationError("--retain-minutes must be positive") }
+            config.retainMinutes = retainMinutes
+        }
         if !allowedOrigins.isEmpty { config.allowedOrigins = allowedOrigins }
         if migrate { try Application.migrate(databaseURL: config.databaseURL) }
         if seedDemo { try Application.seedDemo(databaseURL: config.databaseURL) }

@@ -10,20 +10,10 @@ let seatcastBinary: String = {
 }()
 
 func runSeatcast(_ args: [String], env extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: seatcastBinary)
-    p.arguments = args
     var env = ProcessInfo.processInfo.environment
     env["DATABASE_URL"] = TestDatabase.shared.url
     for (k, v) in extra { env[k] = v }
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    return try Subprocess.run([seatcastBinary] + args, environment: env)
 }
 
 @Suite(.timeLimit(.minutes(2)))
@@ -57,35 +47,22 @@ struct ProcessTests {
     /// `seatcast serve` serves a WebSocket, and on SIGTERM closes every client with 1001 and exits 0.
     @Test func serveAndGracefulStop() throws {
         let trip = try TestDatabase.shared.createTrip()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: seatcastBinary)
-        p.arguments = ["serve", "--port", "0", "--host", "127.0.0.1", "--public-dir", TestDatabase.packageRoot + "/Public"]
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = TestDatabase.shared.url
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { p.terminate() } }
-        // Wait for the "serving on" line, which carries the port.
-        var line = ""
-        while !line.contains("\n") {
-            let d = out.fileHandleForReading.availableData
-            if d.isEmpty { break }
-            line += String(decoding: d, as: UTF8.self)
-        }
-        let port = line.split(separator: ":").dropFirst(2).first.flatMap { Int($0.prefix { $0.isNumber }) }
+        let p = try Subprocess([seatcastBinary, "serve", "--port", "0", "--host", "127.0.0.1",
+                                "--public-dir", TestDatabase.packageRoot + "/Public"], environment: env)
+        // The "serving on" line carries the port.
+        let line = p.readLine() ?? ""
+        let port = line.range(of: "127.0.0.1:").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) }
         #expect(port != nil, "no port in \(line)")
         guard let port else { return }
         let c = try WSClient(port: port, path: "/ws/trips/\(trip)")
         _ = try c.next(type: "snapshot")
         try c.send("reserve \(trip) 1A")
         _ = try c.next(type: "reserved")
-        p.terminate()
+        p.signal(SIGTERM)
         #expect(try c.waitForClose(timeout: 10) == 1001)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        #expect(try p.wait(timeout: 20).status == 0)
     }
 
     /// docker-compose.yml parses (Debian's docker-compose, no engine needed) and declares both services with healthchecks.
