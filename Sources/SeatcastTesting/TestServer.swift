@@ -22,8 +22,8 @@ public final class TestServer: Sendable {
     public func stop() { app.stop() }
 
     /// A WebSocket client connected to `path` (default `/ws`).
-    public func client(_ path: String = "/ws", headers: [String: String] = [:]) throws -> WSClient {
-        try WSClient(port: port, path: path, headers: headers)
+    public func client(_ path: String = "/ws", headers: [String: String] = [:], receiveBuffer: Int? = nil) throws -> WSClient {
+        try WSClient(port: port, path: path, headers: headers, receiveBuffer: receiveBuffer)
     }
 
     /// A client subscribed to the trip by URL, its snapshot already received.

@@ -18,10 +18,15 @@ public final class WSClient {
     /// Every message received, in order, as text.
     public private(set) var transcript: [String] = []
 
+    /// `receiveBuffer` sets SO_RCVBUF before connecting: a small one makes a client that
+    /// stops reading push back on the server quickly (slow-client tests).
     public init(host: String = "127.0.0.1", port: Int, path: String = "/ws", headers: [String: String] = [:],
-                timeout: Double = 5) throws {
+                timeout: Double = 5, receiveBuffer: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+        if var size = receiveBuffer.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
