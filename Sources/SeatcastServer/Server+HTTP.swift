@@ -121,6 +121,11 @@ extension Server {
         default: return
         }
         metrics.requests[parts[3], default: 0] += 1
+        if stopping {
+            respond(r, .json(503, Messages.error(ProtocolError(.unavailable, "the server is shutting down; try again", id: request.id))))
+            return
+        }
+        pendingCommands += 1
         let inbox = self.inbox
         let id = request.id
         backend.execute(command) { outcome in
@@ -130,7 +135,7 @@ extension Server {
             case .rejected: status = 409
             case let .failed(e): status = e.code.httpStatus
             }
-            inbox.push(.http(r, .json(status, Self.encode(outcome, id: id, command: command))))
+            inbox.push(.done(.http(r, .json(status, Self.encode(outcome, id: id, command: command)))))
         }
     }
 

@@ -134,9 +134,14 @@ extension Server {
     /// Hands a command to the store; the reply is encoded on the store's thread.
     func run(_ s: Session, id: String?, _ c: Command, type: String) {
         metrics.requests[type, default: 0] += 1
+        if stopping {
+            reply(s, ProtocolError(.unavailable, "the server is shutting down; try again", id: id))
+            return
+        }
+        pendingCommands += 1
         let inbox = self.inbox
         backend.execute(c) { outcome in
-            inbox.push(.send(s, Frame(Self.encode(outcome, id: id, command: c))))
+            inbox.push(.done(.send(s, Frame(Self.encode(outcome, id: id, command: c)))))
         }
     }
 

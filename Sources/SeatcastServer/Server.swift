@@ -14,6 +14,10 @@ public final class Server: @unchecked Sendable {
     var hubs: [String: TripHub] = [:]
     var nextSessionId = 0
     var stopping = false
+    /// Commands handed to the store and not answered yet; shutdown waits for them.
+    var pendingCommands = 0
+    var stopDeadline = 0.0
+    var closedAll = false
     var sessions: [ObjectIdentifier: Session] = [:]
     var metrics = Metrics()
 
@@ -158,12 +162,12 @@ public final class Server: @unchecked Sendable {
         started.signal()
         config.log("listening on port \(port)")
 
-        var deadline = Double.infinity
         while true {
             if lws_service(ctx, 0) < 0 { break }
             if stopping {
-                if deadline == .infinity { deadline = Timestamp.monotonicSeconds() + 2 }
-                if sessions.isEmpty || Timestamp.monotonicSeconds() > deadline { break }
+                closeAllWhenIdle()
+                // Clients get up to 2 s more to complete the closing handshake.
+                if (closedAll && sessions.isEmpty) || Timestamp.monotonicSeconds() > stopDeadline + 2 { break }
             }
         }
         inbox.context.store(0, ordering: .releasing)
@@ -176,27 +180,42 @@ public final class Server: @unchecked Sendable {
 
     /// Everything other threads handed over since the last drain.
     func drainInbox() {
-        for m in inbox.takeAll() {
-            switch m {
-            case let .send(s, f): send(s, f)
-            case let .http(r, resp): respond(r, resp)
-            case let .audited(r, trip, list):
-                metrics.auditViolations += list.count
-                respond(r, .json(200, Messages.audit(tripId: trip, list)))
-            case let .snapshotLoaded(trip, result): snapshotLoaded(trip, result)
-            case let .events(trip, events, readAt): eventsArrived(trip, events, readAt: readAt)
-            case let .resync(trip): resyncTrip(trip)
-            case let .resumeLoaded(s, id, trip, result): resumeLoaded(s, requestId: id, tripId: trip, result)
-            case let .run(body): body()
-            case .stop: beginStop()
-            }
+        for m in inbox.takeAll() { handle(m) }
+    }
+
+    private func handle(_ m: LoopMessage) {
+        switch m {
+        case let .done(inner):
+            pendingCommands -= 1
+            handle(inner)
+            if stopping { closeAllWhenIdle() }
+        case let .send(s, f): send(s, f)
+        case let .http(r, resp): respond(r, resp)
+        case let .audited(r, trip, list):
+            metrics.auditViolations += list.count
+            respond(r, .json(200, Messages.audit(tripId: trip, list)))
+        case let .snapshotLoaded(trip, result): snapshotLoaded(trip, result)
+        case let .events(trip, events, readAt): eventsArrived(trip, events, readAt: readAt)
+        case let .resync(trip): resyncTrip(trip)
+        case let .resumeLoaded(s, id, trip, result): resumeLoaded(s, requestId: id, tripId: trip, result)
+        case let .run(body): body()
+        case .stop: beginStop()
         }
     }
 
+    /// Shutdown: refuse new commands, let the ones in flight finish (at most 2 s), then
+    /// close every WebSocket with 1001.
     private func beginStop() {
         guard !stopping else { return }
         stopping = true
-        config.log("stopping: closing \(sessions.count) connection(s) with 1001")
+        stopDeadline = Timestamp.monotonicSeconds() + 2
+        config.log("stopping: \(pendingCommands) command(s) in flight, \(sessions.count) connection(s)")
+        closeAllWhenIdle()
+    }
+
+    private func closeAllWhenIdle() {
+        guard !closedAll, pendingCommands == 0 || Timestamp.monotonicSeconds() >= stopDeadline else { return }
+        closedAll = true
         for s in sessions.values { close(s, code: 1001) }
     }
 }
