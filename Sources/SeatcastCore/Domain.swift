@@ -80,14 +80,25 @@ public struct TripEvent: Sendable, Equatable {
     public var untilMs: Int64?
     /// `released` or `expired` for `seat_released`.
     public var reason: String?
+    /// When the database wrote the event (ms since the Unix epoch), for latency metrics;
+    /// not part of the wire format.
+    public var atMs: Int64?
 
-    public init(tripId: String, seq: Int64, seatNo: String, kind: Kind, untilMs: Int64? = nil, reason: String? = nil) {
+    public init(tripId: String, seq: Int64, seatNo: String, kind: Kind, untilMs: Int64? = nil, reason: String? = nil,
+                atMs: Int64? = nil) {
         self.tripId = tripId
         self.seq = seq
         self.seatNo = seatNo
         self.kind = kind
         self.untilMs = untilMs
         self.reason = reason
+        self.atMs = atMs
+    }
+
+    /// Equality of what clients see (the write time is not part of it).
+    public static func == (a: TripEvent, b: TripEvent) -> Bool {
+        a.tripId == b.tripId && a.seq == b.seq && a.seatNo == b.seatNo && a.kind == b.kind
+            && a.untilMs == b.untilMs && a.reason == b.reason
     }
 }
 

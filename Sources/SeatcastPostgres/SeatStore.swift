@@ -78,7 +78,8 @@ public struct SeatStore {
     /// Events with `seq > afterSeq`, oldest first, at most `limit`.
     public func events(tripId: String, afterSeq: Int64, limit: Int = 10_000) throws(PGError) -> [TripEvent] {
         let r = try db.exec("""
-            SELECT seq, seat_no, kind, floor(extract(epoch FROM until) * 1000)::bigint, reason
+            SELECT seq, seat_no, kind, floor(extract(epoch FROM until) * 1000)::bigint, reason,
+                   floor(extract(epoch FROM at) * 1000)::bigint
             FROM seat_events WHERE trip_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
             """, [tripId, String(afterSeq), String(limit)])
         var out: [TripEvent] = []
@@ -91,7 +92,7 @@ public struct SeatStore {
             default: kind = .released
             }
             out.append(TripEvent(tripId: tripId, seq: r.int64(i, 0)!, seatNo: r.string(i, 1)!, kind: kind,
-                                 untilMs: r.int64(i, 3), reason: r.string(i, 4)))
+                                 untilMs: r.int64(i, 3), reason: r.string(i, 4), atMs: r.int64(i, 5)))
         }
         return out
     }

@@ -8,7 +8,7 @@ enum LoopMessage: @unchecked Sendable {
     case http(HTTPRequest, HTTPResponse)
     case audited(HTTPRequest, String, [AuditViolation])
     case snapshotLoaded(String, Result<TripSnapshot, ProtocolError>)
-    case events(String, [(TripEvent, Frame)], readAt: Double)
+    case events(String, [(TripEvent, Frame)])
     case resync(String)
     case resumeLoaded(Session, requestId: String?, tripId: String, Result<([TripEvent], Int64)?, ProtocolError>)
     case run(@Sendable () -> Void)

@@ -16,8 +16,8 @@ struct Metrics {
     var rateLimited = 0
     var httpRequests = 0
     var auditViolations = 0
-    /// Commit-to-send latency histogram, seconds (from the event's commit time is not
-    /// known on the wire; measured from when the listener read it to the fan-out).
+    /// Commit-to-send latency, seconds: from the database writing the event (at the end of
+    /// its statement, just before commit) to its frame being queued to every subscriber.
     static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
     var fanoutLatency = [Int](repeating: 0, count: 11)
     var fanoutLatencySum = 0.0
@@ -60,7 +60,7 @@ struct Metrics {
         counter("seatcast_rate_limited_total", "Messages refused by the rate limit.", rateLimited)
         counter("seatcast_http_requests_total", "HTTP API requests.", httpRequests)
         counter("seatcast_audit_violations_total", "Invariant violations reported by audits.", auditViolations)
-        s += "# HELP seatcast_fanout_seconds Time from the listener reading an event to its fan-out.\n"
+        s += "# HELP seatcast_fanout_seconds Commit-to-send latency: event written in the database to queued for all subscribers.\n"
         s += "# TYPE seatcast_fanout_seconds histogram\n"
         var cumulative = 0
         for (i, b) in Self.buckets.enumerated() {

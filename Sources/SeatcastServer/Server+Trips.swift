@@ -91,7 +91,7 @@ extension Server {
     }
 
     /// Events from the listener, in seq order. Each frame was encoded once, off the loop.
-    func eventsArrived(_ tripId: String, _ list: [(TripEvent, Frame)], readAt: Double) {
+    func eventsArrived(_ tripId: String, _ list: [(TripEvent, Frame)]) {
         guard let hub = hubs[tripId], let map = hub.map else { return }
         metrics.eventsReceived += list.count
         for (e, f) in list {
@@ -105,6 +105,7 @@ extension Server {
                     }
                 }
                 metrics.eventsDelivered += hub.subscribers.count
+                if let at = e.atMs { metrics.observeFanout(Double(Timestamp.nowMs() - at) / 1000) }
             case .stale:
                 continue
             case .gap:
@@ -119,7 +120,6 @@ extension Server {
                 return
             }
         }
-        metrics.observeFanout(Timestamp.monotonicSeconds() - readAt)
     }
 
     /// The stream of this trip cannot be continued: reload and send everyone a snapshot.
@@ -157,7 +157,7 @@ extension Server: SeatEventSink {
     /// Listener thread: encode each event once, then hand the batch to the loop.
     public func deliver(tripId: String, events: [TripEvent]) {
         let frames = events.map { ($0, Frame(Messages.event($0), stream: true)) }
-        inbox.push(.events(tripId, frames, readAt: Timestamp.monotonicSeconds()))
+        inbox.push(.events(tripId, frames))
     }
 
     public func resync(tripId: String) { inbox.push(.resync(tripId)) }

@@ -195,7 +195,7 @@ public final class Server: @unchecked Sendable {
             metrics.auditViolations += list.count
             respond(r, .json(200, Messages.audit(tripId: trip, list)))
         case let .snapshotLoaded(trip, result): snapshotLoaded(trip, result)
-        case let .events(trip, events, readAt): eventsArrived(trip, events, readAt: readAt)
+        case let .events(trip, events): eventsArrived(trip, events)
         case let .resync(trip): resyncTrip(trip)
         case let .resumeLoaded(s, id, trip, result): resumeLoaded(s, requestId: id, tripId: trip, result)
         case let .run(body): body()
