@@ -27,11 +27,12 @@ let package = Package(
         .target(name: "SeatcastPostgres", dependencies: ["SeatcastCore", "CLibPQ"]),
         .target(name: "SeatcastServer", dependencies: ["SeatcastCore", "CLibWebSockets"]),
         .target(name: "SeatcastApp", dependencies: ["SeatcastCore", "SeatcastPostgres", "SeatcastServer"]),
+        .target(name: "SeatcastClient", dependencies: ["SeatcastCore", "CLibWebSockets"]),
         .target(name: "SeatcastTesting", dependencies: ["SeatcastCore", "SeatcastApp", "SeatcastPostgres"]),
         .executableTarget(
             name: "seatcast",
             dependencies: [
-                "SeatcastApp", "SeatcastCore", "SeatcastPostgres",
+                "SeatcastApp", "SeatcastClient", "SeatcastCore", "SeatcastPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "SeatcastPostgresTests", dependencies: ["SeatcastPostgres", "SeatcastTesting"]),
         .testTarget(name: "SeatcastServerTests", dependencies: ["SeatcastServer", "SeatcastApp", "SeatcastTesting"]),
         .testTarget(name: "SeatcastAppTests", dependencies: ["SeatcastApp", "SeatcastTesting"]),
+        .testTarget(name: "SeatcastClientTests", dependencies: ["SeatcastClient", "SeatcastTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 /// Hold tokens: the secret that names a hold. Generated ones carry 144 random bits
-/// from the system generator, as 24 base64url characters.
+/// from the system generator, as 24 base64url characters (about 143 bits once the first
+/// character is kept alphanumeric).
 public enum HoldToken {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
@@ -14,6 +15,8 @@ public enum HoldToken {
                 v >>= 6
             }
         }
+        // A leading '-' would read as an option on a command line.
+        if out[0] == UInt8(ascii: "-") || out[0] == UInt8(ascii: "_") { out[0] = UInt8(ascii: "h") }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -15,15 +15,25 @@ public final class Subprocess: @unchecked Sendable {
     private var status: Int32?
     private var outOpen = true
     private var errOpen = true
+    /// Write end of the child's standard input, when it was asked for.
+    private var inFD: Int32 = -1
 
-    /// Starts `args` (looked up in PATH through /usr/bin/env) with stdout and stderr piped.
-    public init(_ args: [String], environment: [String: String]? = nil) throws {
-        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+    /// Starts `args` (looked up in PATH through /usr/bin/env) with stdout and stderr piped;
+    /// with `stdin: true` its standard input is a pipe written by `write(_:)`.
+    public init(_ args: [String], environment: [String: String]? = nil, stdin: Bool = false) throws {
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw TestFailure("pipe: errno \(errno)") }
+        if stdin { guard pipe(&inPipe) == 0 else { throw TestFailure("pipe: errno \(errno)") } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if stdin {
+            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+            posix_spawn_file_actions_addclose(&actions, inPipe[0])
+            posix_spawn_file_actions_addclose(&actions, inPipe[1])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in [outPipe[0], outPipe[1], errPipe[0], errPipe[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
@@ -38,6 +48,8 @@ public final class Subprocess: @unchecked Sendable {
         let rc = posix_spawn(&child, "/usr/bin/env", &actions, nil, argv, envp)
         close(outPipe[1])
         close(errPipe[1])
+        if stdin { close(inPipe[0]) }
+        inFD = inPipe[1]
         guard rc == 0 else {
             close(outPipe[0]); close(errPipe[0])
             throw TestFailure("posix_spawn \(args.first ?? ""): \(rc)")
@@ -55,6 +67,24 @@ public final class Subprocess: @unchecked Sendable {
         }
         close(outFD)
         close(errFD)
+        if inFD >= 0 { close(inFD) }
+    }
+
+    /// Writes to the child's standard input.
+    public func write(_ text: String) throws {
+        guard inFD >= 0 else { throw TestFailure("stdin is not a pipe") }
+        let bytes = Array(text.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Glibc.write(inFD, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw TestFailure("write to stdin: errno \(errno)") }
+            off += n
+        }
+    }
+
+    /// Closes the child's standard input (end of file).
+    public func closeStdin() {
+        if inFD >= 0 { close(inFD); inFD = -1 }
     }
 
     /// Reads what the pipes have, waiting at most `timeoutMs`.

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import SeatcastClient
+import SeatcastCore
+
+/// Where a client command connects.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Server WebSocket URL (default: ws://127.0.0.1:$PORT or ws://127.0.0.1:8080).")
+    var url: String?
+
+    func resolved() throws -> WebSocketURL {
+        let text = url ?? "ws://127.0.0.1:\(ProcessInfo.processInfo.environment["PORT"] ?? "8080")"
+        guard let u = WebSocketURL(text) else { throw ValidationError("--url must look like ws://HOST:PORT") }
+        return u
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a trip's live seat map in the terminal (reconnects and resumes by itself).")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "Trip id.") var trip: String
+    @Flag(name: .customLong("no-color"), help: "Markers only, no ANSI colours.") var noColor = false
+
+    func run() throws {
+        guard Validation.isTripId(trip) else { throw ValidationError("trip id must be 1-64 of A-Z a-z 0-9 _ -") }
+        let color = !noColor && isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let watcher = Watcher(url: try server.resolved(), tripId: trip, color: color) { screen in
+            FileHandle.standardOutput.write(Data(screen.utf8))
+        }
+        let fatal = watcher.run()
+        FileHandle.standardError.write(Data("seatcast watch: \(fatal)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Sends one request and prints the reply; exits 0 on success, 1 when rejected or refused.
+func runOneShot(_ server: ServerOptions, type: String, trip: String, seats: [String]?, hold: String?) throws {
+    switch OneShot.run(url: try server.resolved(), request: OneShot.request(type: type, tripId: trip, seats: seats, hold: hold)) {
+    case let .success(reply):
+        print(reply.text)
+        if !reply.succeeded { throw ExitCode(1) }
+    case let .failure(closed):
+        FileHandle.standardError.write(Data("seatcast \(type): \(closed)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+struct Reserve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Hold seats; prints the reply (with the hold token).")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "Trip id.") var trip: String
+    @Argument(help: "Seats, e.g. 3A 3B.") var seats: [String]
+    @Option(help: "Hold token to reserve under (default: the server makes one).") var hold: String?
+
+    func run() throws { try runOneShot(server, type: "reserve", trip: trip, seats: seats, hold: hold) }
+}
+
+struct Confirm: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Book the seats of a hold (all of them unless listed).")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "Trip id.") var trip: String
+    @Argument(help: "Hold token.") var hold: String
+    @Argument(help: "Seats (default: all of the hold's).") var seats: [String] = []
+
+    func run() throws { try runOneShot(server, type: "confirm", trip: trip, seats: seats, hold: hold) }
+}
+
+struct Release: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Release the seats of a hold (all of them unless listed).")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "Trip id.") var trip: String
+    @Argument(help: "Hold token.") var hold: String
+    @Argument(help: "Seats (default: all of the hold's).") var seats: [String] = []
+
+    func run() throws { try runOneShot(server, type: "release", trip: trip, seats: seats, hold: hold) }
+}
