@@ -14,6 +14,10 @@ build: deps
 deps:
 	@scripts/deps.sh
 
+# The benchmarks of BENCHMARKS.md (release build, private PostgreSQL).
+bench: deps
+	@scripts/bench.sh
+
 # Deletes the private PostgreSQL of `make run`.
 clean-db:
 	scripts/pg.sh destroy .seatcast/pg

@@ -20,7 +20,8 @@ public struct AppConfig: Sendable {
     public init(databaseURL: String) { self.databaseURL = databaseURL }
 
     /// The environment's settings over the defaults: DATABASE_URL, PORT, HOLD_TTL,
-    /// PUBLIC_DIR, ALLOWED_ORIGINS (comma-separated), HOST.
+    /// PUBLIC_DIR, ALLOWED_ORIGINS (comma-separated), HOST, RATE_LIMIT (messages per second
+    /// per connection; the burst becomes twice that), RETAIN_EVENTS, RETAIN_MINUTES.
     public static func fromEnvironment(_ env: [String: String]) throws -> AppConfig {
         guard let url = env["DATABASE_URL"], !url.isEmpty else {
             throw ConfigError("DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
@@ -41,6 +42,11 @@ public struct AppConfig: Sendable {
         if let m = env["RETAIN_MINUTES"] {
             guard let v = Double(m), v > 0 else { throw ConfigError("RETAIN_MINUTES must be a positive number, got \(m)") }
             c.retainMinutes = v
+        }
+        if let r = env["RATE_LIMIT"] {
+            guard let v = Double(r), v > 0 else { throw ConfigError("RATE_LIMIT must be a positive number of messages per second, got \(r)") }
+            c.limits.messagesPerSecond = v
+            c.limits.messageBurst = max(c.limits.messageBurst, 2 * v)
         }
         if let d = env["PUBLIC_DIR"], !d.isEmpty { c.publicDir = d }
         if let h = env["HOST"], !h.isEmpty { c.host = h }

@@ -89,6 +89,7 @@ public final class Server: @unchecked Sendable {
 
     private func loopMain() {
         lws_set_log_level(Int32(LLL_ERR), nil)
+        Self.raiseFileLimit()
 
         let protos = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 3)
         protos.initialize(repeating: lws_protocols(), count: 3)
@@ -99,7 +100,7 @@ public final class Server: @unchecked Sendable {
         protos[0].per_session_data_size = MemoryLayout<UnsafeMutableRawPointer?>.size
         // Small on purpose: lws allocates it per connection. Longer messages arrive in
         // several RECEIVE calls and are reassembled.
-        protos[0].rx_buffer_size = 1024
+        protos[0].rx_buffer_size = 256
         protos[0].tx_packet_size = 65536
         protos[1].name = UnsafePointer(cString("seatcast-http"))
         protos[1].callback = seatcastLWSCallback
@@ -178,6 +179,14 @@ public final class Server: @unchecked Sendable {
         hubs.removeAll()
     }
 
+    /// Every connection is a file descriptor: lift the soft limit to the hard one.
+    static func raiseFileLimit() {
+        var lim = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_, &lim) == 0, lim.rlim_cur < lim.rlim_max else { return }
+        lim.rlim_cur = lim.rlim_max
+        _ = setrlimit(RLIMIT_NOFILE_, &lim)
+    }
+
     /// Everything other threads handed over since the last drain.
     func drainInbox() {
         for m in inbox.takeAll() { handle(m) }
@@ -219,6 +228,11 @@ public final class Server: @unchecked Sendable {
         for s in sessions.values { close(s, code: 1001) }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+let RLIMIT_NOFILE_ = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#endif
 
 public struct ServerError: Error, CustomStringConvertible {
     public let message: String

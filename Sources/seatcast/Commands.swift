@@ -8,7 +8,7 @@ struct Seatcast: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seatcast",
         abstract: "Real-time seat broadcaster: atomic reserves in PostgreSQL, events to every subscriber.",
-        subcommands: [Serve.self, Migrate.self, Trip.self, Watch.self, Reserve.self, Confirm.self, Release.self]
+        subcommands: [Serve.self, Migrate.self, Trip.self, Watch.self, Reserve.self, Confirm.self, Release.self, BenchCommand.self]
     )
 }
 
@@ -38,6 +38,8 @@ struct Serve: ParsableCommand {
     var retainEvents: Int64?
     @Option(name: .customLong("retain-minutes"), help: "Outbox events older than this are dropped (default: $RETAIN_MINUTES or 1440).")
     var retainMinutes: Double?
+    @Option(name: .customLong("rate-limit"), help: "Messages per second per connection (default: $RATE_LIMIT or 50; burst twice that, at least 100).")
+    var rateLimit: Double?
     @Flag(help: "Apply pending migrations first.") var migrate = false
     @Flag(name: .customLong("seed-demo"), help: "Create the demo trip if it is missing.") var seedDemo = false
 
@@ -57,6 +59,11 @@ struct Serve: ParsableCommand {
             config.holdTTL = holdTTL
         }
         if let publicDir { config.publicDir = publicDir }
+        if let rateLimit {
+            guard rateLimit > 0 else { throw ValidationError("--rate-limit must be positive") }
+            config.limits.messagesPerSecond = rateLimit
+            config.limits.messageBurst = max(100, 2 * rateLimit)
+        }
         if let retainEvents {
             guard retainEvents > 0 else { throw ValidationError("--retain-events must be positive") }
             config.retainEvents = retainEvents

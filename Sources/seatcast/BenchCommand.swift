@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import SeatcastClient
+import SeatcastCore
+
+/// `seatcast bench SCENARIO`: load against a running server; scripts/bench.sh runs them all.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks against a running server: fanout, reserves, stampede, idle (see BENCHMARKS.md).")
+
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "fanout | reserves | stampede | idle") var scenario: String
+    @Option(help: "Trip to use (a fresh one per run).") var trip: String
+    @Option(name: .customLong("server-pid"), help: "Server process id, for CPU and memory readings.") var serverPid: Int32?
+    @Option(help: "fanout: subscribers.") var subscribers = 2000
+    @Option(help: "fanout: seat changes.") var events = 1000
+    @Option(help: "fanout: seat changes per second.") var rate: Double = 200
+    @Option(help: "reserves/stampede/idle: connections.") var connections = 64
+    @Option(help: "reserves: requests in flight per connection.") var inflight = 8
+    @Option(help: "reserves: seconds.") var duration: Double = 10
+    @Option(help: "stampede: seats contended.") var seatCount = 10
+
+    func run() throws {
+        let url = try server.resolved()
+        let seats = Bench.seats(url: url, trip: trip)
+        guard !seats.isEmpty else { throw ValidationError("trip \(trip) has no seats (does it exist?)") }
+        switch scenario {
+        case "fanout":
+            print(Bench.fanout(url: url, trip: trip, seats: seats, subscribers: subscribers, events: events, rate: rate,
+                               serverPid: serverPid))
+        case "reserves":
+            print(Bench.reserves(url: url, trip: trip, seats: seats, connections: connections, inflight: inflight,
+                                 duration: duration))
+        case "stampede":
+            print(Bench.stampede(url: url, trip: trip, seats: Array(seats.prefix(seatCount)), clients: connections))
+        case "idle":
+            guard let serverPid else { throw ValidationError("idle needs --server-pid") }
+            print(Bench.idle(url: url, trip: trip, connections: connections, serverPid: serverPid))
+        default:
+            throw ValidationError("unknown scenario \(scenario)")
+        }
+    }
+}
