@@ -7,9 +7,10 @@ public protocol SeatBackend: AnyObject, Sendable {
     func execute(_ command: Command, reply: @escaping @Sendable (CommandOutcome) -> Void)
     /// The trip's seats and its stream position, read in one database snapshot.
     func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void)
-    /// Committed events of a trip with `seq > afterSeq` in the given epoch, oldest first;
-    /// nil when the epoch differs or the history is no longer kept.
-    func events(tripId: String, epoch: String, afterSeq: Int64, reply: @escaping @Sendable (Result<[TripEvent]?, ProtocolError>) -> Void)
+    /// Committed events of a trip with `afterSeq < seq <= throughSeq` in the given epoch,
+    /// oldest first; nil when the epoch differs or any of them is no longer kept.
+    func events(tripId: String, epoch: String, afterSeq: Int64, throughSeq: Int64,
+                reply: @escaping @Sendable (Result<[TripEvent]?, ProtocolError>) -> Void)
     /// Invariant violations of a trip (always empty unless something is badly wrong).
     func audit(tripId: String, reply: @escaping @Sendable (Result<[AuditViolation], ProtocolError>) -> Void)
     /// Trips with seat counts.

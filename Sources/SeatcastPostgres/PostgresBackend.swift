@@ -74,17 +74,18 @@ public final class PostgresBackend: SeatBackend {
         }
     }
 
-    public func events(tripId: String, epoch: String, afterSeq: Int64,
+    public func events(tripId: String, epoch: String, afterSeq: Int64, throughSeq: Int64,
                        reply: @escaping @Sendable (Result<[TripEvent]?, ProtocolError>) -> Void) {
         read(reply) { store throws(PGError) in
             guard let pos = try store.position(tripId: tripId) else {
                 return .failure(ProtocolError(.unknownTrip, "unknown trip \"\(tripId)\""))
             }
-            guard pos.epoch == epoch, afterSeq <= pos.seq else { return .success(nil) }
-            let events = try store.events(tripId: tripId, afterSeq: afterSeq, limit: Int(pos.seq - afterSeq) + 1)
+            guard pos.epoch == epoch, afterSeq <= throughSeq, throughSeq <= pos.seq else { return .success(nil) }
+            let wanted = throughSeq - afterSeq
+            let events = try store.events(tripId: tripId, afterSeq: afterSeq, limit: Int(wanted))
             // Anything missing (trimmed history) means the caller needs a snapshot instead.
             if let first = events.first, first.seq != afterSeq + 1 { return .success(nil) }
-            if Int64(events.count) != pos.seq - afterSeq { return .success(nil) }
+            if Int64(events.count) != wanted { return .success(nil) }
             return .success(events)
         }
     }

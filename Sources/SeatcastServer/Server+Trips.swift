@@ -15,20 +15,29 @@ extension Server {
             metrics.subscriptions += 1
         }
         guard let map = hub.map else {
-            if !hub.waiting.contains(where: { $0.0 === s }) { hub.waiting.append((s, id)) }
+            if let i = hub.waiting.firstIndex(where: { $0.0 === s }) { hub.waiting.remove(at: i) }
+            hub.waiting.append((s, id, since))
             return
         }
         if !hub.subscribers.contains(where: { $0 === s }) { hub.subscribers.append(s) }
+        answerSubscribe(s, hub, map, since: since, id: id)
+    }
+
+    /// A subscriber of a live hub gets its replay (`since` in this epoch and still kept)
+    /// or a snapshot.
+    func answerSubscribe(_ s: Session, _ hub: TripHub, _ map: TripMap, since: StreamPosition?, id: String?) {
+        let tripId = hub.tripId
         if let since, since.epoch == map.epoch, since.seq <= map.seq {
             if let frames = hub.framesAfter(since.seq) {
                 send(s, Frame(Messages.subscribed(id: id, tripId: tripId, epoch: map.epoch, seq: since.seq), stream: true))
                 for f in frames { send(s, f) }
                 return
             }
-            // Older than the ring: replay from the outbox; live events wait meanwhile.
+            // Older than the ring: replay from the outbox up to the hub's seq; live events
+            // (all after it) wait meanwhile, so replay + buffer is exactly contiguous.
             s.resuming[tripId] = []
             let inbox = self.inbox
-            backend.events(tripId: tripId, epoch: since.epoch, afterSeq: since.seq) { result in
+            backend.events(tripId: tripId, epoch: since.epoch, afterSeq: since.seq, throughSeq: map.seq) { result in
                 inbox.push(.resumeLoaded(s, requestId: id, tripId: tripId, result.map { $0.map { ($0, since.seq) } }))
             }
             return
@@ -72,13 +81,13 @@ extension Server {
             hub.map = TripMap(snap)
             hub.resetRing()
             backend.watch(tripId: tripId, afterSeq: snap.seq)
-            for (s, _) in waiting where !s.closed && s.isSubscribed(hub) {
+            for (s, id, since) in waiting where !s.closed && s.isSubscribed(hub) {
                 if !hub.subscribers.contains(where: { $0 === s }) { hub.subscribers.append(s) }
-                sendSnapshot(s, hub)
+                answerSubscribe(s, hub, hub.map!, since: since, id: id)
             }
         case let .failure(e):
             hubs[tripId] = nil
-            for (s, id) in waiting where !s.closed {
+            for (s, id, _) in waiting where !s.closed {
                 if let i = s.subscriptions.firstIndex(where: { $0 === hub }) {
                     s.subscriptions.remove(at: i)
                     metrics.subscriptions -= 1
@@ -128,7 +137,7 @@ extension Server {
         backend.unwatch(tripId: tripId)
         hub.map = nil
         hub.resetRing()
-        hub.waiting.append(contentsOf: hub.subscribers.map { ($0, nil) })
+        hub.waiting.append(contentsOf: hub.subscribers.map { ($0, nil, nil) })
         hub.subscribers = []
         let inbox = self.inbox
         backend.snapshot(tripId: tripId) { result in inbox.push(.snapshotLoaded(tripId, result)) }

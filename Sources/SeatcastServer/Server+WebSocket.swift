@@ -175,7 +175,9 @@ extension Server {
         if s.closed || s.closeCode != 0 { return }
         if f.isStream {
             if !s.resyncTrips.isEmpty { return }
-            if s.queuedBytes + f.count > config.limits.maxQueuedBytes {
+            // An empty queue always takes one frame, so a snapshot larger than the cap
+            // still reaches a client that keeps up.
+            if s.queuedBytes > 0 && s.queuedBytes + f.count > config.limits.maxQueuedBytes {
                 overflow(s)
                 return
             }
@@ -226,7 +228,7 @@ extension Server {
                     metrics.resyncSnapshots += 1
                     send(s, f)
                 } else {
-                    hub.waiting.append((s, nil))
+                    hub.waiting.append((s, nil, nil))
                 }
             }
         }

@@ -7,8 +7,8 @@ final class TripHub {
     /// nil while the first snapshot is loading.
     var map: TripMap?
     var subscribers: [Session] = []
-    /// Subscribers waiting for the first snapshot, with their request ids.
-    var waiting: [(Session, String?)] = []
+    /// Subscribers waiting for the first snapshot, with their request ids and resume positions.
+    var waiting: [(Session, String?, StreamPosition?)] = []
     /// The encoded snapshot for `map.seq`, built on first use.
     private var snapshotFrame: Frame?
     /// Recent events (seq, frame), oldest first, at most `ringCapacity`.
