@@ -231,7 +231,8 @@ public final class WSClient {
         let deadline = Date().addingTimeInterval(timeout)
         while !isClosed {
             do {
-                _ = try parseFrame()
+                // Everything already buffered first: the close frame may sit behind a backlog.
+                while try parseFrame() != nil {}
                 if isClosed { break }
                 guard try fill(until: deadline) else { throw TestFailure("still open after \(timeout)s") }
             } catch let e as TestFailure where isClosed {

@@ -1,0 +1,313 @@
+import Foundation
+import SeatcastCore
+import SeatcastTesting
+import Testing
+
+/// PROTOCOL.md semantics 4-6: `subscribe` with `since` replays exactly the missed events
+/// (from the ring, the outbox, on any instance, across restarts), or answers with a
+/// fresh `snapshot` when it cannot.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ResumeTests {
+    /// A resume to the same server while the trip's ring still holds the missed events gets `subscribed` at S, then exactly S+1...S+k.
+    @Test func resumeFromRing() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let server = try TestServer()
+        defer { server.stop() }
+        let (old, map) = try server.subscriber(trip)
+        // A second subscriber keeps the trip (and its ring) alive on this instance while `old` is gone.
+        let (worker, _) = try server.subscriber(trip)
+        old.close()
+
+        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
+        try reserveEach(worker, trip, seats)
+        _ = try worker.next(type: "seat_locked", timeout: 10) { $0.seq == map.seq + Int64(seats.count) }
+
+        let resumed = try server.client()
+        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res1"))
+        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res1") {
+            try reserveEach(worker, trip, ["12D"])
+        }
+    }
+
+    /// A resume to a second, fresh instance (empty ring) replays the missed events from the outbox with the same guarantee.
+    @Test func resumeFromOutboxOnAnotherInstance() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let a = try TestServer()
+        defer { a.stop() }
+        let (old, map) = try a.subscriber(trip)
+        old.close()
+        let worker = try a.client()
+        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
+        try reserveEach(worker, trip, seats)
+
+        let b = try TestServer()
+        defer { b.stop() }
+        let resumed = try b.client()
+        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res2"))
+        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res2") {
+            try reserveEach(worker, trip, ["12D"])
+        }
+    }
+
+    /// A resume to a second instance that already serves the trip (its ring starts after the missed events) replays them from the outbox.
+    @Test func resumeFromOutboxOnInstanceServingTheTrip() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let a = try TestServer()
+        defer { a.stop() }
+        let (old, map) = try a.subscriber(trip)
+        old.close()
+        let worker = try a.client()
+        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
+        try reserveEach(worker, trip, seats)
+
+        let b = try TestServer()
+        defer { b.stop() }
+        // Loads the trip on b at the current seq: b's ring holds none of the missed events.
+        let (other, otherMap) = try b.subscriber(trip)
+        _ = other
+        #expect(otherMap.seq == map.seq + Int64(seats.count))
+        let resumed = try b.client()
+        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res2b"))
+        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res2b") {
+            try reserveEach(worker, trip, ["12D"])
+        }
+    }
+
+    /// After the server is stopped and a new one started, a resume replays the missed events (the epoch lives in the database).
+    @Test func resumeAfterRestart() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let a = try TestServer()
+        var aStopped = false
+        defer { if !aStopped { a.stop() } }
+        let (old, map) = try a.subscriber(trip)
+        old.close()
+        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
+        try reserveEach(try a.client(), trip, seats)
+        a.stop()
+        aStopped = true
+
+        let b = try TestServer()
+        defer { b.stop() }
+        let worker = try b.client()
+        let resumed = try b.client()
+        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res3"))
+        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res3") {
+            try reserveEach(worker, trip, ["12D"])
+        }
+    }
+
+    /// A resume with `since.seq` equal to the trip's current seq gets `subscribed` and no events until the next change.
+    @Test func resumeAtCurrentSeq() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let server = try TestServer()
+        defer { server.stop() }
+        let (old, start) = try server.subscriber(trip)
+        var map = start
+        let (worker, _) = try server.subscriber(trip)
+        try reserveEach(worker, trip, ["2A", "2B"])
+        while map.seq < start.seq + 2 { try map.apply(try old.next(timeout: 10)) }
+        old.close()
+
+        let resumed = try server.client()
+        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res4"))
+        try expectReplay(resumed, from: map, trip: trip, count: 0, id: "res4") {
+            try reserveEach(worker, trip, ["12D"])
+        }
+    }
+
+    /// An unknown epoch, a stale epoch (history reset) or a seq from the future each get a fresh `snapshot`, never `subscribed`.
+    @Test func unknownOrStaleEpochGetsSnapshot() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let a = try TestServer()
+        defer { a.stop() }
+        let (old, map) = try a.subscriber(trip)
+        let (worker, _) = try a.subscriber(trip)
+        old.close()
+        try reserveEach(worker, trip, ["2A"])
+        _ = try worker.next(type: "seat_locked", timeout: 10) { $0.seq == map.seq + 1 }
+
+        // An epoch this trip never had.
+        let c1 = try a.client()
+        try c1.send(resumeJSON(trip, epoch: "no-such-epoch", seq: map.seq, id: "e1"))
+        try expectFreshSnapshot(c1, trip: trip, epoch: map.map.epoch, seq: map.seq + 1)
+
+        // The right epoch but a seq the trip has not reached.
+        let c2 = try a.client()
+        try c2.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq + 100, id: "e2"))
+        try expectFreshSnapshot(c2, trip: trip, epoch: map.map.epoch, seq: map.seq + 1)
+
+        // History reset: the trip gets a new epoch; an instance that loads it now must not resume the old one.
+        try db.sql("UPDATE trips SET epoch = seatcast_new_epoch() WHERE trip_id = $1", [trip])
+        let newEpoch = try db.snapshot(trip).epoch
+        #expect(newEpoch != map.map.epoch)
+        let b = try TestServer()
+        defer { b.stop() }
+        let (warm, warmMap) = try b.subscriber(trip)
+        _ = warm
+        #expect(warmMap.map.epoch == newEpoch)
+        let c3 = try b.client()
+        try c3.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "e3"))
+        try expectFreshSnapshot(c3, trip: trip, epoch: newEpoch, seq: map.seq + 1)
+
+        // None of them got a `subscribed` later either: a marker change arrives with nothing of the kind before it.
+        try reserveEach(worker, trip, ["12D"])
+        for c in [c1, c2, c3] {
+            let got = try c.collect(until: "seat_locked", timeout: 10) { $0.seatNo == "12D" }
+            #expect(!got.contains { $0.type == "subscribed" || $0.type == "snapshot" }, "\(got)")
+        }
+    }
+
+    /// After the outbox was pruned to the last event per trip, a resume from an older seq gets a fresh `snapshot` on a fresh instance.
+    @Test func prunedHistoryGetsSnapshot() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let a = try TestServer()
+        defer { a.stop() }
+        let (old, map) = try a.subscriber(trip)
+        old.close()
+        let worker = try a.client()
+        try reserveEach(worker, trip, ["2A", "2B", "2C", "2D", "3A", "3B"])
+        // What seatcast_prune(1, ...) does, for this trip only (other suites run in parallel).
+        try db.sql("DELETE FROM seat_events WHERE trip_id = $1 AND seq < (SELECT last_seq FROM trips WHERE trip_id = $1)", [trip])
+        let kept = try db.sql("SELECT min(seq), count(*) FROM seat_events WHERE trip_id = $1", [trip])
+        #expect(kept.int(0, 0) == Int(map.seq) + 6)
+        #expect(kept.int(0, 1) == 1)
+
+        let b = try TestServer()
+        defer { b.stop() }
+        // First resume: the trip is not yet loaded on b.
+        let c1 = try b.client()
+        try c1.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "p1"))
+        try expectFreshSnapshot(c1, trip: trip, epoch: map.map.epoch, seq: map.seq + 6)
+        // Second resume: the trip is loaded on b, so this one goes to the (pruned) outbox.
+        let c2 = try b.client()
+        try c2.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "p2"))
+        try expectFreshSnapshot(c2, trip: trip, epoch: map.map.epoch, seq: map.seq + 6)
+        // Resuming from the one event still kept works.
+        let c3 = try b.client()
+        try c3.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq + 5, id: "p3"))
+        let first = try c3.next(timeout: 10)
+        #expect(first.type == "subscribed", "\(first)")
+        #expect(first.seq == map.seq + 5)
+        let e = try c3.next(timeout: 10)
+        #expect(e.type == "seat_locked" && e.seq == map.seq + 6 && e.seatNo == "3B", "\(e)")
+    }
+
+    /// Live events that arrive while an outbox resume is in flight are neither lost nor duplicated: the resumed client sees S+1...N contiguously.
+    @Test func liveEventsDuringOutboxResume() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let a = try TestServer()
+        defer { a.stop() }
+        let (old, oldMap) = try a.subscriber(trip)
+        var map = oldMap
+        old.close()
+        let worker = try a.client()
+        let missed = ["2A", "2B", "2C", "2D", "3A", "3B"]
+        try reserveEach(worker, trip, missed)
+
+        let b = try TestServer()
+        defer { b.stop() }
+        // The third client serves the trip on b (so the resume goes to the outbox, not a first load) and makes live changes.
+        let (third, thirdMap) = try b.subscriber(trip)
+        #expect(thirdMap.seq == map.seq + Int64(missed.count))
+        let live = ["4A", "4B", "4C", "4D", "5A", "5B", "5C", "5D", "6A", "6B", "6C", "6D"]
+        let resumed = try b.client()
+        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res7"))
+        // Right after the resume, without waiting for anything.
+        for (i, seat) in live.enumerated() { try third.send(reserveJSON(trip, [seat], id: "live\(i)")) }
+        for i in live.indices {
+            let r = try third.reply(id: "live\(i)", timeout: 10)
+            #expect(r.type == "reserved", "\(r)")
+        }
+        try reserveEach(third, trip, ["12D"])
+
+        let start = map.seq
+        let got = try resumed.collect(until: "seat_locked", timeout: 10) { $0.seatNo == "12D" }
+        try #require(got.first?.type == "subscribed", "first answer: \(got.first.map { "\($0)" } ?? "none")")
+        #expect(got.first?.seq == start)
+        #expect(got.first?["id"]?.stringValue == "res7")
+        let events = got.dropFirst()
+        let total = missed.count + live.count + 1
+        #expect(events.map { $0.seq ?? -1 } == (1...total).map { start + Int64($0) }, "\(events.map(brief))")
+        #expect(!events.contains { $0.type == "snapshot" || $0.type == "subscribed" })
+        for e in events { try map.apply(e) }
+        let dbSnap = try db.snapshot(trip)
+        #expect(map.seq == dbSnap.seq)
+        #expect(map.map.snapshot.seats == dbSnap.seats)
+    }
+}
+
+// MARK: Helpers
+
+private func resumeJSON(_ trip: String, epoch: String, seq: Int64, id: String? = nil) -> String {
+    var s = #"{"type":"subscribe","tripId":"\#(trip)","since":{"epoch":"\#(epoch)","seq":\#(seq)}"#
+    if let id { s += #","id":"\#(id)""# }
+    return s + "}"
+}
+
+/// Reserves each seat with its own request, waiting for each `reserved`.
+private func reserveEach(_ c: WSClient, _ trip: String, _ seats: [String]) throws {
+    for seat in seats {
+        let id = "rsv-\(seat)-\(UInt32.random(in: 0...UInt32.max))"
+        try c.send(reserveJSON(trip, [seat], id: id))
+        let r = try c.reply(id: id, timeout: 10)
+        guard r.type == "reserved" else { throw TestFailure("reserve \(seat): \(r)") }
+    }
+}
+
+/// A resume answer: first `subscribed` at the old map's seq, then exactly `count` events in
+/// order, then, after `marker` changes seat 12D, that event next and nothing between. The
+/// old map with everything applied equals the database.
+private func expectReplay(_ c: WSClient, from old: ClientMap, trip: String, count: Int, id: String,
+                          marker: () throws -> Void) throws {
+    var map = old
+    let since = old.seq
+    let first = try c.next(timeout: 10)
+    try #require(first.type == "subscribed", "first answer to a resume: \(brief(first))")
+    #expect(first["tripId"]?.stringValue == trip)
+    #expect(first["epoch"]?.stringValue == old.map.epoch)
+    #expect(first.seq == since)
+    #expect(first["id"]?.stringValue == id)
+    var replay: [JSON] = []
+    for _ in 0..<count { replay.append(try c.next(timeout: 10)) }
+    #expect(replay.map { $0.seq ?? -1 } == (0..<count).map { since + 1 + Int64($0) }, "\(replay.map(brief))")
+    try marker()
+    let tail = try c.collect(until: "seat_locked", timeout: 10) { $0.seatNo == "12D" }
+    #expect(tail.count == 1, "messages between the replay and the marker: \(tail.dropLast().map(brief))")
+    #expect(tail.last?.seq == since + Int64(count) + 1)
+    for m in replay + tail { try map.apply(m) }
+    let dbSnap = try TestDatabase.shared.snapshot(trip)
+    #expect(map.seq == dbSnap.seq)
+    #expect(map.map.snapshot.seats == dbSnap.seats)
+}
+
+/// A resume that cannot be served: the first answer is a `snapshot` of the trip as the database has it.
+private func expectFreshSnapshot(_ c: WSClient, trip: String, epoch: String, seq: Int64) throws {
+    let first = try c.next(timeout: 10)
+    try #require(first.type == "snapshot", "first answer: \(brief(first))")
+    #expect(first["tripId"]?.stringValue == trip)
+    #expect(first["epoch"]?.stringValue == epoch)
+    #expect(first.seq == seq)
+    let map = try ClientMap(snapshot: first)
+    let dbSnap = try TestDatabase.shared.snapshot(trip)
+    #expect(map.map.snapshot.seats == dbSnap.seats)
+    #expect(map.map.snapshot.epoch == dbSnap.epoch)
+}
+
+/// Short text of a message for failure notes.
+private func brief(_ j: JSON) -> String {
+    var parts: [String] = []
+    for k in ["type", "tripId", "seatNo", "seq", "epoch", "id", "code", "message"] {
+        if let v = j[k] {
+            if let s = v.stringValue { parts.append("\(k)=\(s)") } else if let n = v.int64Value { parts.append("\(k)=\(n)") }
+        }
+    }
+    return "{" + parts.joined(separator: " ") + "}"
+}

@@ -1,0 +1,342 @@
+import Foundation
+import SeatcastCore
+import SeatcastPostgres
+import SeatcastTesting
+import Testing
+
+/// DESIGN.md "Slow clients": a client that stops reading never delays the others; its
+/// queue is dropped and replaced by a fresh snapshot once it drains, and a client that
+/// keeps falling behind is closed with 1013.
+///
+/// The kernel absorbs a lot before a paused reader pushes back on the server: on loopback
+/// the server socket's send buffer grows to about 2.3 MB even when the client's receive
+/// buffer is 2 KB, so 1,000 events (about 100 KB) never reach any queue cap. These tests
+/// therefore make events in rounds of about 1,000, each round once the reading clients
+/// have caught up, until /metrics shows what the test needs, then one round more.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct SlowClientTests {
+    /// While one client stops reading as events flow, the others get every event promptly, and the paused one, reading again, gets an unasked snapshot and converges to the database.
+    @Test func pausedClientIsResyncedOthersUnaffected() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let server = try TestServer { $0.limits.maxQueuedBytes = queueCap }
+        defer { server.stop() }
+        let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
+        var pausedMap = try ClientMap(snapshot: try paused.next(type: "snapshot"))
+        let start = pausedMap.seq
+        let readers = try (0..<3).map { _ in StreamReader(try server.subscriber(trip)) }
+        #expect(readers.allSatisfy { $0.map.seq == start })
+        readers.forEach { $0.start() }
+
+        // `paused` reads nothing from here on.
+        let producer = try EventProducer(trip, readers: readers, start: start)
+        try producer.rounds { try metric(server, "seatcast_queue_overflows_total") >= 1 }
+        let target = start + Int64(producer.produced)
+        for r in readers { try expectUndisturbed(r, until: target, trip: trip) }
+        for (i, r) in readers.enumerated() {
+            // Promptly: every event reached this reader soon after its commit.
+            let lag = r.maxLag(producer, start: start)
+            #expect(lag < 3, "reader \(i): an event took \(lag) s from commit to arrival")
+        }
+
+        // Reading again: old events still in flight, then an unasked snapshot, then whatever followed.
+        let (snapshots, events) = try catchUp(paused, &pausedMap, to: target)
+        #expect(snapshots >= 1, "the paused client got all \(events) events and no snapshot: it never fell behind")
+        #expect(events < producer.produced)
+        // Nothing else is owed to it.
+        for m in try paused.roundTrip(timeout: 10) {
+            if m.type == "snapshot" || (m.seq ?? 0) > pausedMap.seq { try pausedMap.apply(m) }
+        }
+        let dbSnap = try db.snapshot(trip)
+        #expect(pausedMap.seq == dbSnap.seq)
+        #expect(pausedMap.map.snapshot.seats == dbSnap.seats)
+        #expect(try metric(server, "seatcast_queue_overflows_total") >= 1)
+        #expect(try metric(server, "seatcast_resync_snapshots_total") >= 1)
+        #expect(try metric(server, "seatcast_slow_clients_closed_total") == 0)
+    }
+
+    /// A client that falls behind with `maxResyncs = 0` is closed with 1013, which it sees once it reads again.
+    @Test func slowClientClosedWithoutResyncAllowance() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let server = try TestServer {
+            $0.limits.maxQueuedBytes = queueCap
+            $0.limits.maxResyncs = 0
+        }
+        defer { server.stop() }
+        let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
+        let start = try ClientMap(snapshot: try paused.next(type: "snapshot")).seq
+        let watcher = StreamReader(try server.subscriber(trip))
+        watcher.start()
+        let producer = try EventProducer(trip, readers: [watcher], start: start)
+        try producer.rounds { try metric(server, "seatcast_slow_clients_closed_total") >= 1 }
+        try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
+        #expect(try metric(server, "seatcast_queue_overflows_total") == 1)
+        #expect(try metric(server, "seatcast_resync_snapshots_total") == 0)
+        let code = try readUntilClosed(paused, timeout: 20)
+        #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
+        #expect(try paused.waitForClose() == code)
+    }
+
+    /// A client that falls behind, is resynced, and falls behind again with `maxResyncs = 1` is closed with 1013.
+    @Test func clientThatKeepsFallingBehindIsClosed() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        let server = try TestServer {
+            $0.limits.maxQueuedBytes = queueCap
+            $0.limits.maxResyncs = 1
+        }
+        defer { server.stop() }
+        let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
+        var pausedMap = try ClientMap(snapshot: try paused.next(type: "snapshot"))
+        let start = pausedMap.seq
+        let watcher = StreamReader(try server.subscriber(trip))
+        watcher.start()
+        let producer = try EventProducer(trip, readers: [watcher], start: start)
+
+        // First time behind: resynced with a snapshot once it reads. (No round after the
+        // overflow here: the kernel may take the snapshot while the client is still paused,
+        // and enough events after it would make this already the second time.)
+        try producer.rounds(extraRound: false) { try metric(server, "seatcast_queue_overflows_total") >= 1 }
+        #expect(try metric(server, "seatcast_slow_clients_closed_total") == 0)
+        let (snapshots, _) = try catchUp(paused, &pausedMap, to: start + Int64(producer.produced))
+        #expect(snapshots == 1)
+        #expect(try metric(server, "seatcast_resync_snapshots_total") == 1)
+        #expect(try metric(server, "seatcast_queue_overflows_total") == 1)
+
+        // Second time behind within the window: closed.
+        try producer.rounds { try metric(server, "seatcast_slow_clients_closed_total") >= 1 }
+        try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
+        #expect(try metric(server, "seatcast_queue_overflows_total") == 2)
+        let code = try readUntilClosed(paused, timeout: 20)
+        #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
+        #expect(try paused.waitForClose() == code)
+    }
+
+    /// A trip whose snapshot is larger than the queue cap can still be subscribed: the snapshot is delivered, not treated as falling behind.
+    @Test func snapshotLargerThanQueueCapIsDelivered() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip(rows: 100, cols: 4)
+        let server = try TestServer { $0.limits.maxQueuedBytes = 8192 }
+        defer { server.stop() }
+        let http = try server.http("GET", "/api/trips/\(trip)")
+        #expect(http.status == 200)
+        #expect(http.body.utf8.count > 8192, "the snapshot must exceed the cap for this test to mean anything")
+        let c = try server.client("/ws/trips/\(trip)")
+        let snap = try c.next(type: "snapshot", timeout: 10)
+        #expect(try ClientMap(snapshot: snap).map.snapshot.seats == db.snapshot(trip).seats)
+        #expect(try metric(server, "seatcast_slow_clients_closed_total") == 0)
+    }
+}
+
+// MARK: Helpers
+
+/// The queue cap of these tests. Its size hardly matters next to what the kernel holds for
+/// a paused client (about 2.3 MB), but it must be well above one round of events (about
+/// 100 KB): the server writes one frame per WRITEABLE callback and queues a whole
+/// committed batch at once, so under load even a client that reads can have a round
+/// queued (with 8 KiB, and even 64 KiB on a busy machine, reading clients were resynced).
+private let queueCap = 256 * 1024
+
+/// The reader got every event up to `seq`, in order, without a resync, and its map equals the database.
+private func expectUndisturbed(_ r: StreamReader, until seq: Int64, trip: String) throws {
+    r.finish(at: seq)
+    #expect(r.wait(timeout: 60), "reader did not finish")
+    #expect(r.error == nil, "reader: \(r.error.map { "\($0)" } ?? "")")
+    #expect(r.snapshots == 0, "a reading client was resynced")
+    #expect(r.map.seq == seq)
+    let dbSnap = try TestDatabase.shared.snapshot(trip)
+    #expect(r.map.map.snapshot.seats == dbSnap.seats)
+}
+
+/// Reads a client that stopped reading for a while until its map reaches `target`: events
+/// still in flight from before it fell behind, then (if it did) an unasked snapshot that
+/// replaces its map, then the events after it. An event the current map already covers is
+/// not applied; any other gap throws. Returns how many snapshots and events it applied.
+private func catchUp(_ c: WSClient, _ map: inout ClientMap, to target: Int64) throws -> (snapshots: Int, events: Int) {
+    var snapshots = 0, events = 0
+    while map.seq < target {
+        let m = try c.next(timeout: 10)
+        switch m.type {
+        case "snapshot":
+            snapshots += 1
+            try map.apply(m)
+        case "seat_locked", "seat_released", "seat_booked":
+            if let seq = m.seq, seq <= map.seq { continue }
+            try map.apply(m)
+            events += 1
+        default:
+            Issue.record("unexpected message \(m)")
+        }
+    }
+    return (snapshots, events)
+}
+
+/// Reads every frame until the server closes; returns its close code (nil: no close frame).
+/// Unlike `WSClient.waitForClose`, this parses all buffered frames before reading more, so a
+/// close frame behind a backlog of messages is seen before the end of the stream.
+private func readUntilClosed(_ c: WSClient, timeout: Double) throws -> UInt16? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !c.isClosed {
+        do {
+            guard try c.nextText(timeout: max(0, deadline.timeIntervalSinceNow)) != nil else {
+                throw TestFailure("still open after \(timeout) s")
+            }
+        } catch let e as TestFailure where c.isClosed {
+            _ = e
+            break
+        }
+    }
+    return c.closeCode
+}
+
+/// Reads one subscriber on its own thread, applying every message, until its map reaches
+/// the seq given to `finish(at:)`; records when each event arrived. The test thread reads
+/// `map`, `error`, `snapshots` and `arrivals` only after `wait`.
+private final class StreamReader: @unchecked Sendable {
+    let client: WSClient
+    var map: ClientMap
+    var error: Error?
+    var snapshots = 0
+    /// Arrival time of each event by seq.
+    var arrivals: [Int64: Date] = [:]
+    private let done = DispatchSemaphore(value: 0)
+    /// Guards `target`, `seen` and `stopped`, and signals progress.
+    private let progress = NSCondition()
+    private var target = Int64.max
+    private var seen: Int64
+    private var stopped = false
+
+    init(_ subscriber: (WSClient, ClientMap)) {
+        client = subscriber.0
+        map = subscriber.1
+        seen = subscriber.1.seq
+    }
+
+    func finish(at seq: Int64) { progress.withLock { target = seq } }
+
+    /// Waits until the reader has applied the event `seq` (false at the timeout or if it stopped).
+    func waitFor(seq: Int64, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        progress.lock()
+        defer { progress.unlock() }
+        while seen < seq && !stopped {
+            if !progress.wait(until: deadline) { break }
+        }
+        return seen >= seq
+    }
+
+    func start() {
+        Thread { [self] in
+            do {
+                let deadline = Date().addingTimeInterval(90)
+                while map.seq < progress.withLock({ target }) {
+                    guard Date() < deadline else { throw TestFailure("reader stuck at seq \(map.seq)") }
+                    // A short receive timeout only to notice `finish(at:)`; no message is waited for by time.
+                    guard let text = try client.nextText(timeout: 0.25) else { continue }
+                    let m = try JSON.parse(text)
+                    if m.type == "snapshot" { snapshots += 1 }
+                    try map.apply(m)
+                    if let seq = m.seq, m.type != "snapshot" { arrivals[seq] = Date() }
+                    let seq = map.seq
+                    progress.withLock {
+                        seen = seq
+                        progress.broadcast()
+                    }
+                }
+            } catch {
+                self.error = error
+            }
+            progress.withLock {
+                stopped = true
+                progress.broadcast()
+            }
+            done.signal()
+        }.start()
+    }
+
+    func wait(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
+
+    /// Longest time, seconds, from an event's commit to its arrival here.
+    func maxLag(_ producer: EventProducer, start: Int64) -> Double {
+        var worst = 0.0
+        for (seq, at) in arrivals {
+            guard let committed = producer.commitTime(ofEvent: Int(seq - start)) else { continue }
+            worst = max(worst, at.timeIntervalSince(committed))
+        }
+        return worst
+    }
+}
+
+/// Makes seat changes by SQL, as an operator would: each statement flips every seat of the
+/// trip between available and booked, so it commits one event per seat. Before each round
+/// it waits until `readers` have every event so far: a reading client is never a round behind.
+private final class EventProducer {
+    let trip: String
+    let perStatement: Int
+    let readers: [StreamReader]
+    let start: Int64
+    private let conn: PGConnection
+    /// Commit time of each statement.
+    private(set) var commits: [Date] = []
+    var produced: Int { commits.count * perStatement }
+
+    init(_ trip: String, readers: [StreamReader], start: Int64) throws {
+        self.trip = trip
+        self.readers = readers
+        self.start = start
+        perStatement = try TestDatabase.shared.snapshot(trip).seats.count
+        conn = try TestDatabase.shared.connect()
+    }
+
+    /// Commit time of the statement that made the `n`th event (1-based).
+    func commitTime(ofEvent n: Int) -> Date? {
+        let i = (n - 1) / perStatement
+        return commits.indices.contains(i) ? commits[i] : nil
+    }
+
+    private func statement() throws {
+        let r = try conn.exec("""
+            UPDATE seats SET status = CASE WHEN status = 'available' THEN 'booked' ELSE 'available' END
+            WHERE trip_id = $1
+            """, [trip])
+        guard r.affectedRows == perStatement else { throw TestFailure("a statement changed \(r.affectedRows) seats") }
+        commits.append(Date())
+    }
+
+    private func waitForReaders() throws {
+        let seq = start + Int64(produced)
+        for (i, r) in readers.enumerated() where !r.waitFor(seq: seq, timeout: 30) {
+            throw TestFailure("reader \(i) did not reach seq \(seq): \(r.error.map { "\($0)" } ?? "stuck")")
+        }
+    }
+
+    private func round() throws {
+        try waitForReaders()
+        for _ in 0..<((1000 + perStatement - 1) / perStatement) { try statement() }
+    }
+
+    /// Rounds until `reached()` holds after a round, then one round more so events keep
+    /// flowing past that point. At most `maxEvents`.
+    func rounds(maxEvents: Int = 60_000, extraRound: Bool = true, until reached: () throws -> Bool) throws {
+        let first = produced
+        while true {
+            try round()
+            if try reached() { break }
+            guard produced - first < maxEvents else { throw TestFailure("condition not reached after \(produced - first) events") }
+        }
+        if extraRound { try round() }
+        // Every event made is fanned out: the readers have them all.
+        try waitForReaders()
+    }
+}
+
+/// The value of an unlabelled counter or gauge from GET /metrics.
+private func metric(_ server: TestServer, _ name: String) throws -> Double {
+    let (status, body) = try server.http("GET", "/metrics")
+    guard status == 200 else { throw TestFailure("GET /metrics: \(status)") }
+    for line in body.split(separator: "\n") where line.hasPrefix(name + " ") {
+        if let v = line.split(separator: " ").last.flatMap({ Double($0) }) { return v }
+    }
+    throw TestFailure("no \(name) in /metrics")
+}
