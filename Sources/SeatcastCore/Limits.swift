@@ -12,6 +12,9 @@ public struct Limits: Sendable, Equatable {
     public var messageBurst: Double = 100
     /// Bytes a connection may have queued for sending before it is resynced.
     public var maxQueuedBytes = 256 * 1024
+    /// A client whose socket has taken nothing for this long is stalled; only overflows of
+    /// stalled clients count towards closing them.
+    public var stalledSeconds: Double = 1
     /// Resyncs within `resyncWindowSeconds` after which a slow client is closed (1013).
     public var maxResyncs = 3
     public var resyncWindowSeconds: Double = 60

@@ -165,8 +165,14 @@ extension Server {
     func requestWritable(_ s: Session) {
         if !s.writableRequested {
             s.writableRequested = true
+            s.waitingSince = Timestamp.monotonicSeconds()
             lws_callback_on_writable(s.wsi)
         }
+    }
+
+    /// lws has not let us write to this client for `stalledSeconds`.
+    func isStalled(_ s: Session) -> Bool {
+        s.writableRequested && Timestamp.monotonicSeconds() - s.waitingSince > config.limits.stalledSeconds
     }
 
     /// Queues a frame. A stream frame that would push the queue past its cap drops the
@@ -174,7 +180,11 @@ extension Server {
     func send(_ s: Session, _ f: Frame) {
         if s.closed || s.closeCode != 0 { return }
         if f.isStream {
-            if !s.resyncTrips.isEmpty { return }
+            if !s.resyncTrips.isEmpty {
+                // Waiting to resync: a client that stays stalled meanwhile is counted once.
+                if !s.resyncCounted && isStalled(s) { countResync(s) }
+                return
+            }
             // An empty queue always takes one frame, so a snapshot larger than the cap
             // still reaches a client that keeps up.
             if s.queuedBytes > 0 && s.queuedBytes + f.count > config.limits.maxQueuedBytes {
@@ -191,8 +201,27 @@ extension Server {
         requestWritable(s)
     }
 
+    /// Drops the queued stream frames; a snapshot follows once the queue drains. Only a
+    /// stalled client's overflow counts towards closing it: one that is draining a large
+    /// burst just gets the (smaller) snapshot instead.
     func overflow(_ s: Session) {
         metrics.queueOverflows += 1
+        s.resyncCounted = false
+        if isStalled(s) {
+            countResync(s)
+            if s.closeCode != 0 { return }
+        }
+        let kept = s.queue[s.head...].filter { !$0.isStream }
+        s.queue = Array(kept)
+        s.head = 0
+        s.queuedBytes = kept.reduce(0) { $0 + $1.count }
+        s.resyncTrips = s.subscriptions
+        requestWritable(s)
+    }
+
+    /// A resync the client caused by stalling; too many in the window close it with 1013.
+    func countResync(_ s: Session) {
+        s.resyncCounted = true
         let now = Timestamp.monotonicSeconds()
         if now - s.resyncWindowStart > config.limits.resyncWindowSeconds {
             s.resyncWindowStart = now
@@ -202,14 +231,7 @@ extension Server {
         if s.resyncCount > config.limits.maxResyncs {
             metrics.slowClientsClosed += 1
             close(s, code: 1013)
-            return
         }
-        let kept = s.queue[s.head...].filter { !$0.isStream }
-        s.queue = Array(kept)
-        s.head = 0
-        s.queuedBytes = kept.reduce(0) { $0 + $1.count }
-        s.resyncTrips = s.subscriptions
-        requestWritable(s)
     }
 
     func writable(_ s: Session) -> Int32 {

@@ -21,6 +21,12 @@ final class Session: @unchecked Sendable {
     var resyncTrips: [TripHub] = []
     var resyncCount = 0
     var resyncWindowStart = 0.0
+    /// When we began waiting for lws to let us write (0 when not waiting). A client whose
+    /// socket does not take data for a while is stalled; one that is merely handed a
+    /// large burst keeps getting WRITEABLE callbacks.
+    var waitingSince = 0.0
+    /// The pending resync already counted against the client.
+    var resyncCounted = false
     /// Trips whose resume from the outbox is in flight: their events wait here.
     var resuming: [String: [(Int64, Frame)]] = [:]
 

@@ -61,6 +61,8 @@ struct SlowClientTests {
         let trip = try db.createTrip()
         let server = try TestServer {
             $0.limits.maxQueuedBytes = queueCap
+            // Every overflow counts here, however briefly the client stalled.
+            $0.limits.stalledSeconds = 0
             $0.limits.maxResyncs = 0
         }
         defer { server.stop() }
@@ -84,6 +86,8 @@ struct SlowClientTests {
         let trip = try db.createTrip()
         let server = try TestServer {
             $0.limits.maxQueuedBytes = queueCap
+            // Every overflow counts here, however briefly the client stalled.
+            $0.limits.stalledSeconds = 0
             $0.limits.maxResyncs = 1
         }
         defer { server.stop() }
@@ -339,4 +343,38 @@ private func metric(_ server: TestServer, _ name: String) throws -> Double {
         if let v = line.split(separator: " ").last.flatMap({ Double($0) }) { return v }
     }
     throw TestFailure("no \(name) in /metrics")
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct LargeCommitTests {
+    /// Commits of 1,500 seat changes each (about twice the queue cap in bytes), three in a row, never get a client that keeps reading closed, and it converges each time.
+    @Test func largeCommitsDoNotCountAsSlowness() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip(rows: 30, cols: 50)
+        let server = try TestServer {
+            $0.limits.maxQueuedBytes = 64 * 1024
+            $0.limits.maxResyncs = 1
+        }
+        defer { server.stop() }
+        let (sub, map0) = try server.subscriber(trip)
+        var map = map0
+        for round in 1...3 {
+            try db.sql("""
+                UPDATE seats SET status = CASE WHEN status = 'available' THEN 'booked' ELSE 'available' END,
+                                 hold_hash = CASE WHEN status = 'available' THEN '\\x02'::bytea END
+                WHERE trip_id = $1
+                """, [trip])
+            let target = map0.seq + Int64(round * 1500)
+            while map.seq < target {
+                let j = try sub.next(timeout: 10)
+                // A snapshot may replace a burst; events it already covers are skipped.
+                if j["type"]?.stringValue != "snapshot", let seq = j["seq"]?.int64Value, seq <= map.seq { continue }
+                try map.apply(j)
+            }
+            #expect(map.map.snapshot.seats == (try db.snapshot(trip)).seats, "round \(round)")
+        }
+        #expect(!sub.isClosed)
+        let metrics = try server.http("GET", "/metrics").body
+        #expect(metrics.contains("seatcast_slow_clients_closed_total 0"))
+    }
 }

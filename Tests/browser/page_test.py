@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Real-browser test of the seatcast page (Public/): two headless Chromium instances, A and B.
+
+    page_test.py --url http://127.0.0.1:PORT --trip TRIPID --artifacts DIR
+
+Checks, with explicit waits only (no fixed sleeps):
+  - both pages load the trip (A through ?trip=, B through the trip picker) and go live;
+  - a click on a seat in A shows it held in B within 1 second, and "held by me" in A;
+  - A books it and B shows it booked;
+  - A holds another seat, releases it, and B shows it available again;
+  - the keyboard holds and lets go of a seat (Enter, then Space);
+  - a reload of A keeps A's hold (still "held by me");
+  - the race control with N=10 reports 1 winner and 9 rejections;
+  - a seq gap in B (one event dropped on purpose) makes B resubscribe with `since` and catch up;
+  - no Content-Security-Policy violation or uncaught script error in either console.
+
+On failure: screenshots, console logs and the DOM of both browsers go to DIR, the failure is
+printed, exit status 1. On success: prints `page_test: ok` (screenshots of both are kept in DIR).
+Needs Debian's chromium, chromium-driver and python3-selenium.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+WAIT = 10.0  # seconds for anything that is not timed on purpose
+
+# Injected into B before any page script (DevTools, so the page's CSP does not apply): wraps
+# WebSocket so the test can drop one incoming seat_locked event and watch the page notice the
+# seq gap, resubscribe with `since` and catch up. Transparent until window.__dropNext is set.
+GAP_PROBE = """
+(() => {
+  const Native = window.WebSocket;
+  window.__sent = [];
+  window.__dropped = [];
+  function Probe(url, protocols) {
+    const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    const send = ws.send.bind(ws);
+    ws.send = (data) => { window.__sent.push(String(data)); return send(data); };
+    let handler = null;
+    Object.defineProperty(ws, 'onmessage', { get() { return handler; }, set(h) { handler = h; } });
+    ws.addEventListener('message', (ev) => {
+      if (window.__dropNext) {
+        try {
+          const m = JSON.parse(ev.data);
+          if (m.type === 'seat_locked') { window.__dropNext = false; window.__dropped.push(m.seatNo); return; }
+        } catch (_) { /* not JSON */ }
+      }
+      if (handler) handler.call(ws, ev);
+    });
+    return ws;
+  }
+  Probe.prototype = Native.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Probe[k] = Native[k];
+  window.WebSocket = Probe;
+})();
+"""
+
+
+class Failure(Exception):
+    pass
+
+
+def make_browser(name, probe=False):
+    profile = tempfile.mkdtemp(prefix=f"seatcast-page-{name}-")
+    o = webdriver.ChromeOptions()
+    if os.path.exists(CHROMIUM):
+        o.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+              "--window-size=1280,1100", f"--user-data-dir={profile}", "--no-first-run",
+              "--disable-extensions", "--disable-background-networking"):
+        o.add_argument(a)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
+    d.set_page_load_timeout(30)
+    if probe:
+        d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": GAP_PROBE})
+    d.seatcast_name = name
+    d.seatcast_profile = profile
+    d.seatcast_logs = []
+    return d
+
+
+def logs(d):
+    """Console entries so far (get_log drains them, so they are kept on the driver)."""
+    try:
+        d.seatcast_logs.extend(d.get_log("browser"))
+    except WebDriverException:
+        pass
+    return d.seatcast_logs
+
+
+def wait(d, what, cond, timeout=WAIT, poll=0.05):
+    try:
+        return WebDriverWait(d, timeout, poll_frequency=poll,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(lambda drv: cond(drv))
+    except TimeoutException:
+        raise Failure(f"browser {d.seatcast_name}: timed out after {timeout:g}s waiting for {what}") from None
+
+
+def attr(d, css, name):
+    els = d.find_elements(By.CSS_SELECTOR, css)
+    return els[0].get_attribute(name) if els else None
+
+
+def seat_status(d, seat):
+    return attr(d, f'#seatmap [data-seat="{seat}"]', "data-status")
+
+
+def wait_status(d, seat, status, timeout=WAIT):
+    return wait(d, f'seat {seat} to be "{status}" (it is "{seat_status(d, seat)}")',
+                lambda drv: seat_status(drv, seat) == status, timeout, poll=0.02)
+
+
+def wait_ready(d, trip):
+    wait(d, f"trip {trip} to be shown",
+         lambda drv: attr(drv, "#app", "data-ready") == "true" and attr(drv, "#app", "data-trip") == trip)
+    wait(d, "connection state live", lambda drv: attr(drv, "#conn", "data-state") == "live")
+
+
+def seat(d, s):
+    return d.find_element(By.CSS_SELECTOR, f'#seatmap [data-seat="{s}"]')
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+def run(url, trip, a, b):
+    base = url.rstrip("/")
+    # A preselects the trip through the URL; B picks it in the trip picker.
+    a.get(f"{base}/?trip={trip}")
+    b.get(f"{base}/")
+    wait(b, f"trip {trip} in the picker",
+         lambda drv: drv.find_elements(By.CSS_SELECTOR, f'#trip-select option[value="{trip}"]')
+         and drv.find_element(By.ID, "trip-select").is_enabled())
+    Select(b.find_element(By.ID, "trip-select")).select_by_value(trip)
+    wait_ready(a, trip)
+    wait_ready(b, trip)
+    check(f"trip={trip}" in b.current_url, f"the picker did not put ?trip={trip} in B's URL: {b.current_url}")
+
+    name = a.find_element(By.ID, "trip-name").text.strip()
+    check(name and name != "Choose a trip", f"no trip name shown (got {name!r})")
+    counts = {k: attr(a, f"#count-{k}", "data-count") for k in ("available", "held", "booked")}
+    check(all(v is not None and v.isdigit() for v in counts.values()), f"counts not shown: {counts}")
+    total = len(a.find_elements(By.CSS_SELECTOR, "#seatmap [data-seat]"))
+    check(sum(int(v) for v in counts.values()) == total, f"counts {counts} do not add up to {total} seats")
+    label = seat(a, "1A").get_attribute("aria-label") if a.find_elements(By.CSS_SELECTOR, '[data-seat="1A"]') else ""
+    check(label.startswith("Seat 1A, "), f"seat 1A has no useful aria-label: {label!r}")
+
+    free = [e.get_attribute("data-seat") for e in a.find_elements(By.CSS_SELECTOR, '#seatmap [data-status="available"]')]
+    check(len(free) >= 7, f"need 7 available seats on trip {trip}, found {len(free)}")
+    s_book, s_release, s_keys, s_reload, s_race = free[0], free[1], free[2], free[3], free[-1]
+
+    # 1. Hold in A: B sees it held within one second; A sees it as its own.
+    seat(a, s_book).click()
+    t0 = time.monotonic()
+    wait_status(b, s_book, "held", timeout=1.0)
+    held_after = time.monotonic() - t0
+    wait_status(a, s_book, "mine")
+    wait(a, f"{s_book} in 'Your seats' with a countdown",
+         lambda drv: any(":" in e.text for e in drv.find_elements(By.CSS_SELECTOR, f'#my-seats [data-seat="{s_book}"]')))
+
+    # 2. Book in A: B sees it booked.
+    wait(a, "the Book button to be enabled", lambda drv: drv.find_element(By.ID, "book").is_enabled())
+    a.find_element(By.ID, "book").click()
+    wait_status(b, s_book, "booked")
+    wait_status(a, s_book, "booked")
+
+    # 3. Hold another seat in A, release it: B sees it available again.
+    seat(a, s_release).click()
+    wait_status(a, s_release, "mine")
+    wait_status(b, s_release, "held")
+    wait(a, "the Release button to be enabled", lambda drv: drv.find_element(By.ID, "release").is_enabled())
+    a.find_element(By.ID, "release").click()
+    wait_status(b, s_release, "available")
+    wait_status(a, s_release, "available")
+
+    # 4. Keyboard: Enter holds a focused seat, Space lets it go.
+    seat(a, s_keys).send_keys(Keys.ENTER)
+    wait_status(a, s_keys, "mine")
+    wait_status(b, s_keys, "held")
+    check(seat(a, s_keys).get_attribute("aria-label") == f"Seat {s_keys}, held by you",
+          f"aria-label of {s_keys}: {seat(a, s_keys).get_attribute('aria-label')!r}")
+    seat(a, s_keys).send_keys(Keys.SPACE)
+    wait_status(a, s_keys, "available")
+    wait_status(b, s_keys, "available")
+
+    # 5. A reload keeps A's hold.
+    seat(a, s_reload).click()
+    wait_status(a, s_reload, "mine")
+    wait_status(b, s_reload, "held")
+    logs(a)
+    a.refresh()
+    wait_ready(a, trip)
+    wait_status(a, s_reload, "mine")
+    wait(a, f"{s_reload} in 'Your seats' after the reload",
+         lambda drv: drv.find_elements(By.CSS_SELECTOR, f'#my-seats [data-seat="{s_reload}"][data-status="mine"]'))
+    check(seat_status(b, s_reload) == "held", f"B shows {s_reload} as {seat_status(b, s_reload)} after A's reload")
+    # The server still agrees it is A's: releasing it from A frees it in B.
+    seat(a, s_reload).click()
+    wait_status(b, s_reload, "available")
+
+    # 6. The race: N=10 connections, one seat, one winner.
+    n_input = a.find_element(By.ID, "race-n")
+    n_input.clear()
+    n_input.send_keys("10")
+    Select(a.find_element(By.ID, "race-seat")).select_by_value(s_race)
+    wait(a, "the race button to be enabled", lambda drv: drv.find_element(By.ID, "race-run").is_enabled())
+    a.find_element(By.ID, "race-run").click()
+    wait(a, "the race to finish", lambda drv: attr(drv, "#race-result", "data-state") == "done", timeout=30)
+    winners = attr(a, "#race-result", "data-winners")
+    rejections = attr(a, "#race-result", "data-rejections")
+    summary = a.find_element(By.ID, "race-summary").text
+    check(winners == "1" and rejections == "9",
+          f"race with N=10 on {s_race}: winners={winners} rejections={rejections} ({summary!r})")
+    check("1 winner" in summary and "9 rejections" in summary, f"race summary does not say 1 winner, 9 rejections: {summary!r}")
+    # The winner released its hold afterwards (the default): everyone sees the seat free again.
+    wait_status(a, s_race, "available")
+    wait_status(b, s_race, "available")
+
+    # 7. A seq gap: B misses one event, notices the gap at the next one, resubscribes with
+    #    `since` and gets the replay.
+    s_gap1, s_gap2 = free[4], free[5]
+    b.execute_script("window.__dropNext = true")
+    seat(a, s_gap1).click()
+    wait_status(a, s_gap1, "mine")
+    wait(b, "B to drop the seat_locked event", lambda drv: drv.execute_script("return window.__dropped.length") == 1)
+    check(seat_status(b, s_gap1) == "available", f"the probe did not drop {s_gap1}'s event in B")
+    seat(a, s_gap2).click()
+    wait_status(a, s_gap2, "mine")
+    wait_status(b, s_gap2, "held")
+    wait_status(b, s_gap1, "held")
+    resumes = b.execute_script("return window.__sent.filter((x) => x.includes('\"since\"'))")
+    check(resumes and '"subscribe"' in resumes[-1], f"B caught up without a subscribe with since: {b.execute_script('return window.__sent')}")
+    a.find_element(By.ID, "release").click()
+    wait_status(b, s_gap1, "available")
+    wait_status(b, s_gap2, "available")
+
+    # 8. No CSP violations, no uncaught errors.
+    for d in (a, b):
+        bad = [e["message"] for e in logs(d) if e.get("level") == "SEVERE"
+               and ("Content Security Policy" in e["message"] or "Uncaught" in e["message"])]
+        check(not bad, f"browser {d.seatcast_name} console errors: {bad}")
+    return held_after
+
+
+def save_artifacts(artifacts, drivers, suffix=""):
+    os.makedirs(artifacts, exist_ok=True)
+    saved = []
+    for d in drivers:
+        if d is None:
+            continue
+        n = d.seatcast_name
+        try:
+            p = os.path.join(artifacts, f"{n}{suffix}.png")
+            d.save_screenshot(p)
+            saved.append(p)
+        except WebDriverException as e:
+            print(f"page_test: screenshot of {n} failed: {e}", file=sys.stderr)
+        try:
+            p = os.path.join(artifacts, f"{n}{suffix}-console.log")
+            with open(p, "w") as f:
+                for e in logs(d):
+                    f.write(f"{e.get('timestamp')} {e.get('level')} {e.get('message')}\n")
+            saved.append(p)
+            p = os.path.join(artifacts, f"{n}{suffix}.html")
+            with open(p, "w") as f:
+                f.write(d.page_source)
+            saved.append(p)
+        except WebDriverException:
+            pass
+    return saved
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", required=True, help="http://127.0.0.1:PORT")
+    ap.add_argument("--trip", required=True, help="a trip id with at least 7 available seats")
+    ap.add_argument("--artifacts", required=True, help="directory for screenshots and logs")
+    args = ap.parse_args()
+
+    started = time.monotonic()
+    drivers = [None, None]
+    status = 1
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(make_browser, "A"), pool.submit(make_browser, "B", True)]
+        errors = []
+        for i, f in enumerate(futures):
+            try:
+                drivers[i] = f.result()
+            except Exception as e:
+                errors.append(e)
+        if errors:
+            raise Failure(f"could not start Chromium through {CHROMEDRIVER}: {errors[0]}")
+        held_after = run(args.url, args.trip, *drivers)
+        save_artifacts(args.artifacts, drivers, "-ok")
+        print(f"page_test: hold seen in B {held_after * 1000:.0f} ms after the click in A; "
+              f"total {time.monotonic() - started:.1f}s")
+        print("page_test: ok")
+        status = 0
+    except Failure as e:
+        print(f"page_test: FAILED: {e}")
+    except Exception:
+        print("page_test: FAILED with an exception:")
+        traceback.print_exc(file=sys.stdout)
+    finally:
+        if status != 0:
+            saved = save_artifacts(args.artifacts, drivers)
+            if saved:
+                print("page_test: artifacts: " + ", ".join(saved))
+        for d in drivers:
+            if d is not None:
+                try:
+                    d.quit()
+                except Exception:
+                    pass
+                shutil.rmtree(d.seatcast_profile, ignore_errors=True)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
