@@ -74,13 +74,15 @@ final class EventListener: Sendable {
                 }
             }
             guard let db = conn else { continue }
-            // The timeout only bounds how late a dead connection is noticed.
-            queue.wait(extraFD: db.socket, timeoutMs: 5000)
-            apply(queue.takeAll(), &cursors, db)
-            var rung = Set<String>()
             do {
-                for n in try db.notifications() { rung.insert(n.payload) }
-                for trip in rung where cursors[trip] != nil { catchUp(trip, &cursors, db) }
+                // Queries on this connection (catch-ups) read arriving notifications into
+                // libpq's buffer instead of leaving them on the socket: drain them before
+                // every poll, or a doorbell would wait for the poll timeout.
+                try drainNotifications(db, &cursors)
+                // The timeout only bounds how late a dead connection is noticed.
+                queue.wait(extraFD: db.socket, timeoutMs: 5000)
+                apply(queue.takeAll(), &cursors, db)
+                try drainNotifications(db, &cursors)
                 if !db.isConnected { throw PGError(kind: .connection, sqlState: nil, message: "connection lost") }
             } catch {
                 conn = nil
@@ -99,6 +101,15 @@ final class EventListener: Sendable {
             case let .unwatch(trip):
                 cursors[trip] = nil
             }
+        }
+    }
+
+    /// Handles every notification libpq has (reading what the socket has first).
+    private func drainNotifications(_ db: PGConnection, _ cursors: inout [String: Int64]) throws(PGError) {
+        while true {
+            let rung = Set(try db.notifications().map(\.payload))
+            if rung.isEmpty { return }
+            for trip in rung where cursors[trip] != nil { catchUp(trip, &cursors, db) }
         }
     }
 

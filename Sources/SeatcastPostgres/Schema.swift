@@ -558,13 +558,24 @@ public enum Schema {
 
         ELSIF op = 'confirm' THEN
           BEGIN
-            WITH u AS (
-              UPDATE seats SET status = 'booked'
-               WHERE trip_id = t AND hold_hash = h AND status = 'held' AND (s IS NULL OR seat_no = ANY (s))
-              RETURNING seat_no, row_no, col_no)
-            SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO mine FROM u;
-            SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO got FROM seats
-             WHERE trip_id = t AND hold_hash = h AND status = 'booked' AND (s IS NULL OR seat_no = ANY (s));
+            -- Two forms, so the listed-seats form is planned as index lookups.
+            IF s IS NULL THEN
+              WITH u AS (
+                UPDATE seats SET status = 'booked'
+                 WHERE trip_id = t AND hold_hash = h AND status = 'held'
+                RETURNING seat_no, row_no, col_no)
+              SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO mine FROM u;
+              SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO got FROM seats
+               WHERE trip_id = t AND hold_hash = h AND status = 'booked';
+            ELSE
+              WITH u AS (
+                UPDATE seats SET status = 'booked'
+                 WHERE trip_id = t AND seat_no = ANY (s) AND hold_hash = h AND status = 'held'
+                RETURNING seat_no, row_no, col_no)
+              SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO mine FROM u;
+              SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO got FROM seats
+               WHERE trip_id = t AND seat_no = ANY (s) AND hold_hash = h AND status = 'booked';
+            END IF;
             IF got IS NULL OR (s IS NOT NULL AND cardinality(got) <> cardinality(s)) THEN
               RAISE EXCEPTION 'not held' USING ERRCODE = 'SC001';
             END IF;
@@ -597,36 +608,43 @@ public enum Schema {
           END IF;
 
         ELSIF op = 'release' THEN
-          -- Unknown names are refused before anything changes.
-          IF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
-            outcome := 'error:unknown_trip';
+          -- Lock the hold's seats (listed ones by key) and read each hold's expiry, the
+          -- reason of its release.
+          IF s IS NULL THEN
+            SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}'),
+                   coalesce(array_agg(until ORDER BY row_no, col_no), '{}')
+              INTO got, got_until
+              FROM (SELECT seat_no, row_no, col_no, until FROM seats
+                     WHERE trip_id = t AND hold_hash = h AND status = 'held' FOR UPDATE) x;
           ELSE
-            SELECT array_agg(x ORDER BY o) INTO got FROM unnest(s) WITH ORDINALITY AS w(x, o)
+            SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}'),
+                   coalesce(array_agg(until ORDER BY row_no, col_no), '{}')
+              INTO got, got_until
+              FROM (SELECT seat_no, row_no, col_no, until FROM seats
+                     WHERE trip_id = t AND seat_no = ANY (s) AND hold_hash = h AND status = 'held' FOR UPDATE) x;
+          END IF;
+          -- Unknown names are refused before anything changes (checked only when not every
+          -- listed seat was found held by this hold).
+          IF cardinality(got) < coalesce(cardinality(s), 1) AND NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
+            outcome := 'error:unknown_trip';
+          ELSIF s IS NOT NULL AND cardinality(got) < cardinality(s) THEN
+            SELECT array_agg(x ORDER BY o) INTO mine FROM unnest(s) WITH ORDINALITY AS w(x, o)
              WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = x);
-            IF got IS NOT NULL THEN
-              outcome := 'error:unknown_seat'; seat_list := got;
-            ELSE
-              -- o.until is the hold's expiry before this release: its reason.
-              WITH u AS (
-                UPDATE seats SET status = 'available'
-                  FROM (SELECT seat_no AS o_seat, until AS o_until FROM seats
-                         WHERE trip_id = t AND hold_hash = h AND status = 'held'
-                           AND (s IS NULL OR seat_no = ANY (s))) o
-                 WHERE seats.trip_id = t AND seats.seat_no = o.o_seat AND seats.hold_hash = h AND seats.status = 'held'
-                RETURNING seats.seat_no, seats.row_no, seats.col_no, o.o_until)
-              SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}'),
-                     coalesce(array_agg(o_until ORDER BY row_no, col_no), '{}')
-                INTO got, got_until FROM u;
-              outcome := 'released'; seat_list := got;
-              IF cardinality(got) > 0 THEN
-                ev_trip := ev_trip || array_fill(t, ARRAY[cardinality(got)]);
-                ev_seat := ev_seat || got;
-                ev_kind := ev_kind || array_fill('released'::text, ARRAY[cardinality(got)]);
-                ev_until := ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(got)]);
-                ev_reason := ev_reason || ARRAY(SELECT CASE WHEN x <= now() THEN 'expired' ELSE 'released' END
-                                                FROM unnest(got_until) WITH ORDINALITY AS g(x, o) ORDER BY o);
-              END IF;
+            IF mine IS NOT NULL THEN
+              outcome := 'error:unknown_seat'; seat_list := mine;
             END IF;
+          END IF;
+          IF outcome IS NULL THEN
+            IF cardinality(got) > 0 THEN
+              UPDATE seats SET status = 'available' WHERE trip_id = t AND seat_no = ANY (got);
+              ev_trip := ev_trip || array_fill(t, ARRAY[cardinality(got)]);
+              ev_seat := ev_seat || got;
+              ev_kind := ev_kind || array_fill('released'::text, ARRAY[cardinality(got)]);
+              ev_until := ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(got)]);
+              ev_reason := ev_reason || ARRAY(SELECT CASE WHEN x <= now() THEN 'expired' ELSE 'released' END
+                                              FROM unnest(got_until) WITH ORDINALITY AS g(x, o) ORDER BY o);
+            END IF;
+            outcome := 'released'; seat_list := got;
           END IF;
         ELSE
           outcome := 'error:bad_request';
