@@ -3,8 +3,10 @@
 /// which must therefore only hand results over (the server's inbox does that).
 /// The two meet in SeatcastApp; neither imports the other.
 public protocol SeatBackend: AnyObject, Sendable {
-    /// Runs a reserve/confirm/release. Requests that arrive together may share a transaction.
-    func execute(_ command: Command, reply: @escaping @Sendable (CommandOutcome) -> Void)
+    /// Runs a reserve/confirm/release. Requests that arrive together may share a transaction
+    /// and may run in another order than they arrived, except that the commands of one
+    /// `session` (a connection) always take effect in the order they were sent.
+    func execute(_ command: Command, session: Int, reply: @escaping @Sendable (CommandOutcome) -> Void)
     /// The trip's seats and its stream position, read in one database snapshot.
     func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void)
     /// Committed events of a trip with `afterSeq < seq <= throughSeq` in the given epoch,

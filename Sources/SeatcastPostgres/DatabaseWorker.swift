@@ -8,7 +8,7 @@ import Synchronization
 /// `unavailable` at once and the worker reconnects with backoff.
 final class DatabaseWorker: Sendable {
     enum Job: Sendable {
-        case command(Command, @Sendable (CommandOutcome) -> Void)
+        case command(Command, session: Int, @Sendable (CommandOutcome) -> Void)
         /// Runs on the worker thread with a live store; `fail` when there is none.
         case read(@Sendable (SeatStore) throws(PGError) -> Void, fail: @Sendable (PGError) -> Void)
     }
@@ -124,7 +124,7 @@ final class DatabaseWorker: Sendable {
     private func fail(_ jobs: [Job], _ error: PGError) {
         for job in jobs {
             switch job {
-            case let .command(_, reply): reply(.failed(Self.protocolError(error)))
+            case let .command(_, _, reply): reply(.failed(Self.protocolError(error)))
             case let .read(_, fail): fail(error)
             }
         }
@@ -163,30 +163,25 @@ final class DatabaseWorker: Sendable {
 
     /// Runs the jobs; false when the connection was lost (the rest are failed).
     private func process(_ jobs: [Job], _ db: PGConnection) -> Bool {
-        var commands: [(Command, @Sendable (CommandOutcome) -> Void)] = []
+        var commands: [Pending] = []
         var reads: [Job] = []
         for job in jobs {
-            if case let .command(c, r) = job { commands.append((c, r)) } else { reads.append(job) }
+            if case let .command(c, session, r) = job { commands.append(Pending(command: c, session: session, reply: r)) } else { reads.append(job) }
         }
         var start = 0
         while start < commands.count {
             var end = start
-            var multi = 0
+            var subtransactions = 0
             while end < commands.count, end - start < config.maxBatch {
-                if case let .reserve(_, seats, _) = commands[end].0, seats.count > 1 {
-                    if multi == config.maxMultiSeat { break }
-                    multi += 1
-                } else if case .reserve = commands[end].0 {
-                } else {
-                    // confirm/release may use a subtransaction too.
-                    if multi == config.maxMultiSeat { break }
-                    multi += 1
+                if Self.usesSubtransaction(commands[end].command) {
+                    if subtransactions == config.maxMultiSeat { break }
+                    subtransactions += 1
                 }
                 end += 1
             }
             let batch = Array(commands[start..<end])
             if !runBatch(batch, db) {
-                fail(commands[end...].map { .command($0.0, $0.1) } + reads,
+                fail(commands[end...].map { .command($0.command, session: $0.session, $0.reply) } + reads,
                      PGError(kind: .connection, sqlState: nil, message: "connection lost"))
                 return false
             }
@@ -207,37 +202,53 @@ final class DatabaseWorker: Sendable {
         return true
     }
 
+    /// Multi-seat reserves and confirms run in a subtransaction inside seatcast_apply.
+    static func usesSubtransaction(_ c: Command) -> Bool {
+        switch c {
+        case let .reserve(_, seats, _): return seats.count > 1
+        case .confirm: return true
+        case .release: return false
+        }
+    }
+
+    struct Pending {
+        var command: Command
+        var session: Int
+        var reply: @Sendable (CommandOutcome) -> Void
+    }
+
     /// One transaction for the batch. Deadlocks and serialization failures are retried;
     /// any other failure runs each command alone, so one bad command fails only itself.
-    private func runBatch(_ batch: [(Command, @Sendable (CommandOutcome) -> Void)], _ db: PGConnection) -> Bool {
+    private func runBatch(_ batch: [Pending], _ db: PGConnection) -> Bool {
         let store = SeatStore(db)
-        let commands = batch.map(\.0)
+        let commands = batch.map(\.command)
+        let sessions = batch.map(\.session)
         var attempt = 0
         while true {
             do {
                 let outcomes = try db.transaction { () throws(PGError) in
-                    try store.apply(commands, holdTTLms: config.holdTTLms)
+                    try store.apply(commands, sessions: sessions, holdTTLms: config.holdTTLms)
                 }
                 batches.add(1, ordering: .relaxed)
-                for (i, o) in outcomes.enumerated() { batch[i].1(o) }
+                for (i, o) in outcomes.enumerated() { batch[i].reply(o) }
                 return true
             } catch {
                 if error.kind == .connection {
-                    for (_, reply) in batch { reply(.failed(Self.protocolError(error))) }
+                    for p in batch { p.reply(.failed(Self.protocolError(error))) }
                     return false
                 }
                 attempt += 1
                 if error.isRetryable && attempt < 5 { continue }
                 if batch.count > 1 {
                     for (i, one) in batch.enumerated() where !runBatch([one], db) {
-                        for (_, reply) in batch[(i + 1)...] {
-                            reply(.failed(Self.protocolError(PGError(kind: .connection, sqlState: nil, message: "connection lost"))))
+                        for p in batch[(i + 1)...] {
+                            p.reply(.failed(Self.protocolError(PGError(kind: .connection, sqlState: nil, message: "connection lost"))))
                         }
                         return false
                     }
                     return true
                 }
-                batch[0].1(.failed(Self.protocolError(error)))
+                batch[0].reply(.failed(Self.protocolError(error)))
                 return true
             }
         }

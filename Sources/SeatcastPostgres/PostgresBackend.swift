@@ -61,8 +61,8 @@ public final class PostgresBackend: SeatBackend {
 
     // MARK: SeatBackend
 
-    public func execute(_ command: Command, reply: @escaping @Sendable (CommandOutcome) -> Void) {
-        writer.queue.push(.command(command, reply))
+    public func execute(_ command: Command, session: Int, reply: @escaping @Sendable (CommandOutcome) -> Void) {
+        writer.queue.push(.command(command, session: session, reply))
     }
 
     public func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void) {

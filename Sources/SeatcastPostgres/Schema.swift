@@ -466,6 +466,12 @@ public enum Schema {
       v_last bigint;
       r record;
       new_until timestamptz := date_trunc('milliseconds', now()) + ttl_ms * interval '1 millisecond';
+      -- Bulk groups: r = single-seat reserves, x = releases of listed seats (see below).
+      b_idx int[]; b_trip text[]; b_seat text[]; b_hash bytea[];
+      w_idx int[]; w_trip text[]; w_seat text[];
+      m_trip text[]; m_seat text[]; m_hash bytea[]; m_until timestamptz[];
+      x_bad int[];
+      l_idx int[]; l_trip text[]; l_seat text[]; l_until timestamptz[];
       -- The batch's seat changes, in order; written to the outbox at the end.
       ev_trip text[] := '{}';
       ev_seat text[] := '{}';
@@ -474,8 +480,123 @@ public enum Schema {
       ev_reason text[] := '{}';
     BEGIN
       PERFORM set_config('seatcast.batch', 'on', true);
+
+      -- Group r, all at once: single-seat reserves the caller marked as free to run before
+      -- the rest of the batch. Exactly what running them one by one in order gives: the
+      -- first request for a seat takes it if it is free (or its hold expired); every other
+      -- request is reserved only if the seat is now held by its own hold (a retry, the row
+      -- locked by a no-op UPDATE), else seat_taken / unknown.
+      SELECT array_agg((q.ord - 1)::int ORDER BY q.ord), array_agg(q.e->>'trip' ORDER BY q.ord),
+             array_agg(q.e->'seats'->>0 ORDER BY q.ord),
+             array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord)
+        INTO b_idx, b_trip, b_seat, b_hash
+        FROM jsonb_array_elements(reqs) WITH ORDINALITY AS q(e, ord) WHERE q.e->>'grp' = 'r';
+      IF b_idx IS NOT NULL THEN
+        WITH cand AS (
+          SELECT DISTINCT ON (u.t, u.seat) u.i, u.t, u.seat, u.h
+            FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h) ORDER BY u.t, u.seat, u.i),
+        won AS (
+          UPDATE seats SET status = 'held', hold_hash = cand.h, until = new_until
+            FROM cand
+           WHERE seats.trip_id = cand.t AND seats.seat_no = cand.seat
+             AND (seats.status = 'available' OR (seats.status = 'held' AND seats.until <= now()))
+          RETURNING cand.i, cand.t, cand.seat)
+        SELECT coalesce(array_agg(won.i ORDER BY won.i), '{}'), coalesce(array_agg(won.t ORDER BY won.i), '{}'),
+               coalesce(array_agg(won.seat ORDER BY won.i), '{}')
+          INTO w_idx, w_trip, w_seat FROM won;
+        WITH want AS (
+          SELECT DISTINCT u.t, u.seat, u.h FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h)
+           WHERE u.i <> ALL (w_idx)),
+        m AS (
+          UPDATE seats SET until = seats.until
+            FROM want
+           WHERE seats.trip_id = want.t AND seats.seat_no = want.seat
+             AND seats.status = 'held' AND seats.hold_hash = want.h AND seats.until > now()
+          RETURNING want.t, want.seat, want.h, seats.until)
+        SELECT coalesce(array_agg(m.t), '{}'), coalesce(array_agg(m.seat), '{}'), coalesce(array_agg(m.h), '{}'),
+               coalesce(array_agg(m.until), '{}')
+          INTO m_trip, m_seat, m_hash, m_until FROM m;
+        IF cardinality(w_idx) > 0 THEN
+          ev_trip := ev_trip || w_trip;
+          ev_seat := ev_seat || w_seat;
+          ev_kind := ev_kind || array_fill('locked'::text, ARRAY[cardinality(w_idx)]);
+          ev_until := ev_until || array_fill(new_until, ARRAY[cardinality(w_idx)]);
+          ev_reason := ev_reason || array_fill(NULL::text, ARRAY[cardinality(w_idx)]);
+        END IF;
+        RETURN QUERY
+          SELECT u.i,
+                 CASE WHEN w.i IS NOT NULL OR mm.until IS NOT NULL THEN 'reserved'
+                      WHEN EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat) THEN 'rejected:seat_taken'
+                      WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = u.t) THEN 'error:unknown_seat'
+                      ELSE 'error:unknown_trip' END,
+                 CASE WHEN w.i IS NULL AND mm.until IS NULL AND NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = u.t)
+                      THEN NULL ELSE ARRAY[u.seat] END,
+                 floor(extract(epoch FROM CASE WHEN w.i IS NOT NULL THEN new_until ELSE mm.until END) * 1000)::bigint
+            FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h)
+            LEFT JOIN unnest(w_idx) AS w(i) ON w.i = u.i
+            LEFT JOIN unnest(m_trip, m_seat, m_hash, m_until) AS mm(t, seat, h, until)
+                   ON mm.t = u.t AND mm.seat = u.seat AND mm.h = u.h;
+      END IF;
+
+      -- Group x, all at once: releases of listed seats. Requests naming an unknown trip or
+      -- seat are refused before anything changes; a seat is released once, for the first
+      -- request of its hold.
+      SELECT array_agg((q.ord - 1)::int ORDER BY q.ord, w.pos), array_agg(q.e->>'trip' ORDER BY q.ord, w.pos),
+             array_agg(w.seat ORDER BY q.ord, w.pos),
+             array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord, w.pos)
+        INTO b_idx, b_trip, b_seat, b_hash
+        FROM jsonb_array_elements(reqs) WITH ORDINALITY AS q(e, ord),
+             jsonb_array_elements_text(q.e->'seats') WITH ORDINALITY AS w(seat, pos)
+       WHERE q.e->>'grp' = 'x';
+      IF b_idx IS NOT NULL THEN
+        SELECT coalesce(array_agg(DISTINCT u.i), '{}') INTO x_bad
+          FROM unnest(b_idx, b_trip, b_seat) AS u(i, t, seat)
+         WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat);
+        WITH lk AS (
+          SELECT u.i, seats.trip_id, seats.seat_no, seats.until, seats.row_no, seats.col_no
+            FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h)
+            JOIN seats ON seats.trip_id = u.t AND seats.seat_no = u.seat AND seats.hold_hash = u.h AND seats.status = 'held'
+           WHERE u.i <> ALL (x_bad)
+             FOR UPDATE OF seats),
+        l AS (SELECT DISTINCT ON (lk.trip_id, lk.seat_no) lk.* FROM lk ORDER BY lk.trip_id, lk.seat_no, lk.i)
+        SELECT coalesce(array_agg(l.i ORDER BY l.i, l.row_no, l.col_no), '{}'),
+               coalesce(array_agg(l.trip_id ORDER BY l.i, l.row_no, l.col_no), '{}'),
+               coalesce(array_agg(l.seat_no ORDER BY l.i, l.row_no, l.col_no), '{}'),
+               coalesce(array_agg(l.until ORDER BY l.i, l.row_no, l.col_no), '{}')
+          INTO l_idx, l_trip, l_seat, l_until FROM l;
+        IF cardinality(l_idx) > 0 THEN
+          UPDATE seats SET status = 'available'
+            FROM unnest(l_trip, l_seat) AS k(t, seat)
+           WHERE seats.trip_id = k.t AND seats.seat_no = k.seat;
+          ev_trip := ev_trip || l_trip;
+          ev_seat := ev_seat || l_seat;
+          ev_kind := ev_kind || array_fill('released'::text, ARRAY[cardinality(l_idx)]);
+          ev_until := ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(l_idx)]);
+          ev_reason := ev_reason || ARRAY(SELECT CASE WHEN x <= now() THEN 'expired' ELSE 'released' END
+                                          FROM unnest(l_until) WITH ORDINALITY AS g(x, o) ORDER BY o);
+        END IF;
+        RETURN QUERY
+          SELECT rq.i,
+                 CASE WHEN rq.i <> ALL (x_bad) THEN 'released'
+                      WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = rq.t) THEN 'error:unknown_seat'
+                      ELSE 'error:unknown_trip' END,
+                 CASE WHEN rq.i <> ALL (x_bad)
+                      THEN coalesce((SELECT array_agg(l.seat ORDER BY l.o) FROM unnest(l_idx, l_seat) WITH ORDINALITY AS l(i, seat, o)
+                                      WHERE l.i = rq.i), '{}')
+                      WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = rq.t)
+                      THEN (SELECT array_agg(u.seat ORDER BY u.o) FROM unnest(b_idx, b_trip, b_seat) WITH ORDINALITY AS u(i, t, seat, o)
+                             WHERE u.i = rq.i AND NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat))
+                 END,
+                 NULL::bigint
+            FROM (SELECT DISTINCT u.i, u.t FROM unnest(b_idx, b_trip) AS u(i, t)) rq;
+      END IF;
+
+      -- Everything else, one request at a time, in order.
       FOR req IN SELECT value FROM jsonb_array_elements(reqs) LOOP
         i := i + 1;
+        IF req ? 'grp' THEN
+          CONTINUE;
+        END IF;
         idx := i;
         op := req->>'op';
         t := req->>'trip';

@@ -100,12 +100,16 @@ public struct SeatStore {
     // MARK: Changes
 
     /// Runs commands in the current transaction (the caller wraps it) with one call of
-    /// `seatcast_apply`, and returns one outcome per command, in order.
-    public func apply(_ commands: [Command], holdTTLms: Int64) throws(PGError) -> [CommandOutcome] {
+    /// `seatcast_apply`, and returns one outcome per command, in order. With `sessions`
+    /// (one key per command) single-seat reserves and releases of listed seats run set-wise
+    /// ahead of the rest, as far as each session's own order allows (`bulkGroups`).
+    public func apply(_ commands: [Command], sessions: [Int]? = nil, holdTTLms: Int64) throws(PGError) -> [CommandOutcome] {
+        let groups = sessions.map { Self.bulkGroups(commands, sessions: $0) } ?? []
         var w = JSONWriter(reserving: commands.count * 96)
         w.beginArray()
-        for c in commands {
+        for (i, c) in commands.enumerated() {
             w.beginObject()
+            if i < groups.count, let g = groups[i] { w.field("grp", g) }
             switch c {
             case let .reserve(t, seats, hold):
                 w.field("op", "reserve"); w.field("trip", t); w.field("hold", hold); w.field("seats", strings: seats)
@@ -128,6 +132,27 @@ public struct SeatStore {
             out[idx] = Self.outcome(outcome, seats: seats, untilMs: r.int64(i, 3), command: commands[idx])
         }
         return out
+    }
+
+    /// Which commands may run set-wise, ahead of the batch's others: "r" single-seat
+    /// reserves (run first), "x" releases of listed seats (run second), nil the rest (run
+    /// last, in order). Requests of different sessions are concurrent, so any order among
+    /// them is a valid one; a session's own commands must keep their order, so its group
+    /// sequence may only rise, and once a command of it falls to the rest, all later ones do.
+    static func bulkGroups(_ commands: [Command], sessions: [Int]) -> [String?] {
+        var level: [Int: Int] = [:]
+        return commands.enumerated().map { i, c in
+            let want: Int
+            switch c {
+            case let .reserve(_, seats, _) where seats.count == 1: want = 0
+            case .release(_, .some, _): want = 1
+            default: want = 2
+            }
+            let current = level[sessions[i], default: 0]
+            let g = want >= current ? want : 2
+            level[sessions[i]] = max(current, g)
+            return g == 0 ? "r" : g == 1 ? "x" : nil
+        }
     }
 
     static func outcome(_ s: String, seats: [String], untilMs: Int64?, command: Command) -> CommandOutcome {

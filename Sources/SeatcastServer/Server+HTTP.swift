@@ -128,7 +128,9 @@ extension Server {
         pendingCommands += 1
         let inbox = self.inbox
         let id = request.id
-        backend.execute(command) { outcome in
+        // Each HTTP request is its own session (negative, so never a WebSocket's id).
+        nextSessionId += 1
+        backend.execute(command, session: -nextSessionId) { outcome in
             let status: Int
             switch outcome {
             case .reserved, .confirmed, .released: status = 200

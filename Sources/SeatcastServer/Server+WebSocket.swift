@@ -140,7 +140,7 @@ extension Server {
         }
         pendingCommands += 1
         let inbox = self.inbox
-        backend.execute(c) { outcome in
+        backend.execute(c, session: s.id) { outcome in
             inbox.push(.done(.send(s, Frame(Self.encode(outcome, id: id, command: c)))))
         }
     }
