@@ -34,4 +34,4 @@ echo "machine: $(nproc) cores, $(uname -r); seatcast $(git rev-parse --short HEA
 "$bin" bench stampede --url "$ws" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10
 "$bin" bench idle --url "$ws" --trip idle --server-pid "$server" --connections "${BENCH_IDLE:-5000}"
 echo "server metrics after the run:"
-curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^seatcast_(fanout_seconds_(sum|count)|db_transactions_total|queue_overflows_total|events_delivered_total) '
+curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^seatcast_(fanout_seconds_(sum|count)|db_transactions_total|queue_overflows_total|events_delivered_total|coalesced_(writes|frames)_total) '

@@ -20,6 +20,12 @@ static inline int seatcast_lws_write_text(struct lws *wsi, unsigned char *payloa
     return lws_write(wsi, payload, len, LWS_WRITE_TEXT);
 }
 
+/* Bytes sent as they are (LWS_WRITE_RAW is a macro alias of LWS_WRITE_HTTP): used to
+ * send several already-framed WebSocket messages in one write. Needs LWS_PRE headroom. */
+static inline int seatcast_lws_write_raw(struct lws *wsi, unsigned char *buf, size_t len) {
+    return lws_write(wsi, buf, len, LWS_WRITE_RAW);
+}
+
 /* The lwsl_* logging macros expand to _lws_log(level, fmt, ...), a C variadic. */
 static inline void seatcast_lws_log_err(const char *msg) { lwsl_err("%s\n", msg); }
 

@@ -255,15 +255,57 @@ extension Server {
             }
         }
         guard s.head < s.queue.count else { return 0 }
-        let f = s.queue[s.head]
-        s.head += 1
-        s.queuedBytes -= f.count
+        let written: Int32
+        if s.queue.count - s.head >= 2, s.queue[s.head].count + 10 <= coalesceLimit {
+            written = writeCoalesced(s)
+        } else {
+            let f = s.queue[s.head]
+            s.head += 1
+            s.queuedBytes -= f.count
+            written = seatcast_lws_write_text(s.wsi, f.payload, f.count)
+        }
         if s.head == s.queue.count {
             s.queue.removeAll(keepingCapacity: s.queue.capacity <= 16)
             s.head = 0
         }
-        if seatcast_lws_write_text(s.wsi, f.payload, f.count) < 0 { return -1 }
+        if written < 0 { return -1 }
         if s.head < s.queue.count || !s.resyncTrips.isEmpty { requestWritable(s) }
         return 0
+    }
+
+    var coalesceLimit: Int { 64 * 1024 }
+
+    /// Several queued messages in one write: each framed here as lws would (a final text
+    /// frame, unmasked, as a server sends), then sent as raw bytes. One send() and one
+    /// POLLOUT round trip for the whole backlog of a client that fell behind.
+    func writeCoalesced(_ s: Session) -> Int32 {
+        let pre = Frame.headroom
+        var out = pre
+        let first = s.head
+        let base = scratch.baseAddress!
+        while s.head < s.queue.count {
+            let f = s.queue[s.head]
+            let header = f.count < 126 ? 2 : f.count < 65536 ? 4 : 10
+            if out - pre + header + f.count > coalesceLimit { break }
+            let p = (base + out).assumingMemoryBound(to: UInt8.self)
+            p[0] = 0x81
+            if header == 2 {
+                p[1] = UInt8(f.count)
+            } else if header == 4 {
+                p[1] = 126
+                p[2] = UInt8(f.count >> 8)
+                p[3] = UInt8(f.count & 0xFF)
+            } else {
+                p[1] = 127
+                for i in 0..<8 { p[2 + i] = UInt8((f.count >> (8 * (7 - i))) & 0xFF) }
+            }
+            (base + out + header).copyMemory(from: f.payload, byteCount: f.count)
+            out += header + f.count
+            s.head += 1
+            s.queuedBytes -= f.count
+        }
+        metrics.coalescedWrites += 1
+        metrics.coalescedFrames += s.head - first
+        return seatcast_lws_write_raw(s.wsi, (base + pre).assumingMemoryBound(to: UInt8.self), out - pre)
     }
 }

@@ -18,6 +18,8 @@ public final class Server: @unchecked Sendable {
     var pendingCommands = 0
     var stopDeadline = 0.0
     var closedAll = false
+    /// Reused for coalesced writes (lws copies whatever the kernel does not take at once).
+    var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70 * 1024, alignment: 16)
     var sessions: [ObjectIdentifier: Session] = [:]
     var metrics = Metrics()
 
@@ -43,6 +45,7 @@ public final class Server: @unchecked Sendable {
     }
 
     deinit {
+        scratch.deallocate()
         for p in cStrings { free(p) }
         protocols?.deallocate()
         mounts?.deallocate()
