@@ -2,18 +2,25 @@
 # `make run`: build, start a private PostgreSQL under .seatcast/ (unless DATABASE_URL is
 # set), migrate, seed the demo trip, serve on :8080 (PORT overrides). Ctrl-C stops the
 # server and then the private PostgreSQL.
+#   SEATCAST_HOME (.seatcast): where the private PostgreSQL lives
+#   SEATCAST_BIN: a seatcast binary to run instead of building one (the tests use it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-8080}
+home=${SEATCAST_HOME:-.seatcast}
 
-swift build -c release --product seatcast
-bin=$(swift build -c release --show-bin-path)/seatcast
+if [ -n "${SEATCAST_BIN:-}" ]; then
+  bin=$SEATCAST_BIN
+else
+  swift build -c release --product seatcast
+  bin=$(swift build -c release --show-bin-path)/seatcast
+fi
 
 if [ -z "${DATABASE_URL:-}" ]; then
-  DATABASE_URL=$(scripts/pg.sh start .seatcast/pg 5432)
+  DATABASE_URL=$(scripts/pg.sh start "$home/pg" 5432)
   export DATABASE_URL
-  trap 'scripts/pg.sh stop .seatcast/pg; echo "run: private PostgreSQL stopped" >&2' EXIT
-  echo "run: private PostgreSQL in .seatcast/pg" >&2
+  trap 'scripts/pg.sh stop "$home/pg"; echo "run: private PostgreSQL stopped" >&2' EXIT
+  echo "run: private PostgreSQL in $home/pg" >&2
 fi
 
 cat <<MSG

@@ -12,8 +12,8 @@ enum LoopMessage: @unchecked Sendable {
     case resync(String)
     case resumeLoaded(Session, requestId: String?, tripId: String, Result<([TripEvent], Int64)?, ProtocolError>)
     case run(@Sendable () -> Void)
-    /// The answer to a command that counted as in flight.
-    indirect case done(LoopMessage)
+    /// The answer to a command that counted as in flight, with its `type:outcome` label.
+    indirect case done(LoopMessage, outcome: String)
     case stop
 }
 

@@ -52,7 +52,12 @@ struct Metrics {
         counter("seatcast_messages_received_total", "WebSocket messages received.", messagesReceived)
         labelled("seatcast_requests_total", "Requests by type.", "type", requests)
         labelled("seatcast_errors_total", "Error replies by code.", "code", errors)
-        labelled("seatcast_command_outcomes_total", "Reserve/confirm/release outcomes.", "outcome", commandOutcomes)
+        s += "# HELP seatcast_command_outcomes_total Reserve/confirm/release answers by type and outcome.\n"
+        s += "# TYPE seatcast_command_outcomes_total counter\n"
+        for (k, v) in commandOutcomes.sorted(by: { $0.key < $1.key }) {
+            let parts = k.split(separator: ":", maxSplits: 1)
+            s += "seatcast_command_outcomes_total{type=\"\(parts[0])\",outcome=\"\(parts.count > 1 ? parts[1] : "")\"} \(v)\n"
+        }
         counter("seatcast_events_received_total", "Trip events received from the database.", eventsReceived)
         counter("seatcast_events_delivered_total", "Trip event frames queued to subscribers.", eventsDelivered)
         counter("seatcast_snapshots_sent_total", "Snapshots sent.", snapshotsSent)

@@ -120,7 +120,8 @@ extension Server {
         case let .release(t, seats, hold): command = .release(tripId: t, seats: seats, hold: hold)
         default: return
         }
-        metrics.requests[parts[3], default: 0] += 1
+        let type = parts[3]
+        metrics.requests[type, default: 0] += 1
         if stopping {
             respond(r, .json(503, Messages.error(ProtocolError(.unavailable, "the server is shutting down; try again", id: request.id))))
             return
@@ -137,7 +138,8 @@ extension Server {
             case .rejected: status = 409
             case let .failed(e): status = e.code.httpStatus
             }
-            inbox.push(.done(.http(r, .json(status, Self.encode(outcome, id: id, command: command)))))
+            inbox.push(.done(.http(r, .json(status, Self.encode(outcome, id: id, command: command))),
+                             outcome: Self.label(type, outcome)))
         }
     }
 

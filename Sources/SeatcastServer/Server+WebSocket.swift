@@ -40,13 +40,18 @@ extension Server {
         Unmanaged.passUnretained(s).release()
     }
 
-    /// Asks lws for a WRITEABLE in which the session is closed with `code`.
-    func close(_ s: Session, code: UInt16) {
+    /// Asks lws for a WRITEABLE in which the session is closed with `code`. A graceful close
+    /// (`drain`, at shutdown) first sends what is queued, so no answer to a request the
+    /// server took is lost; a policy close drops it.
+    func close(_ s: Session, code: UInt16, drain: Bool = false) {
         guard !s.closed, s.closeCode == 0 else { return }
         s.closeCode = code
-        s.queue.removeAll()
-        s.head = 0
-        s.queuedBytes = 0
+        s.drainBeforeClose = drain
+        if !drain {
+            s.queue.removeAll()
+            s.head = 0
+            s.queuedBytes = 0
+        }
         requestWritable(s)
     }
 
@@ -141,7 +146,18 @@ extension Server {
         pendingCommands += 1
         let inbox = self.inbox
         backend.execute(c, session: s.id) { outcome in
-            inbox.push(.done(.send(s, Frame(Self.encode(outcome, id: id, command: c)))))
+            inbox.push(.done(.send(s, Frame(Self.encode(outcome, id: id, command: c))), outcome: Self.label(type, outcome)))
+        }
+    }
+
+    /// `reserve:reserved`, `confirm:rejected:hold_expired`, `release:error:unknown_seat`...
+    static func label(_ type: String, _ o: CommandOutcome) -> String {
+        switch o {
+        case .reserved: return "\(type):reserved"
+        case .confirmed: return "\(type):confirmed"
+        case .released: return "\(type):released"
+        case let .rejected(reason, _): return "\(type):rejected:\(reason.rawValue)"
+        case let .failed(e): return "\(type):error:\(e.code.rawValue)"
         }
     }
 
@@ -178,7 +194,7 @@ extension Server {
     /// Queues a frame. A stream frame that would push the queue past its cap drops the
     /// queued stream frames instead, and the session gets fresh snapshots once it drains.
     func send(_ s: Session, _ f: Frame) {
-        if s.closed || s.closeCode != 0 { return }
+        if s.closed || (s.closeCode != 0 && !(s.drainBeforeClose && !f.isStream)) { return }
         if f.isStream {
             if !s.resyncTrips.isEmpty {
                 // Waiting to resync: a client that stays stalled meanwhile is counted once.
@@ -236,7 +252,7 @@ extension Server {
 
     func writable(_ s: Session) -> Int32 {
         s.writableRequested = false
-        if s.closeCode != 0 {
+        if s.closeCode != 0 && !(s.drainBeforeClose && s.head < s.queue.count) {
             var reason = Array((s.closeCode == 1001 ? "server shutdown" : s.closeCode == 1013 ? "too slow; reconnect" : "policy").utf8)
             lws_close_reason(s.wsi, lws_close_status(rawValue: UInt32(s.closeCode)), &reason, reason.count)
             return -1
@@ -269,7 +285,7 @@ extension Server {
             s.head = 0
         }
         if written < 0 { return -1 }
-        if s.head < s.queue.count || !s.resyncTrips.isEmpty { requestWritable(s) }
+        if s.head < s.queue.count || !s.resyncTrips.isEmpty || s.closeCode != 0 { requestWritable(s) }
         return 0
     }
 

@@ -197,8 +197,9 @@ public final class Server: @unchecked Sendable {
 
     private func handle(_ m: LoopMessage) {
         switch m {
-        case let .done(inner):
+        case let .done(inner, outcome):
             pendingCommands -= 1
+            metrics.commandOutcomes[outcome, default: 0] += 1
             handle(inner)
             if stopping { closeAllWhenIdle() }
         case let .send(s, f): send(s, f)
@@ -228,7 +229,7 @@ public final class Server: @unchecked Sendable {
     private func closeAllWhenIdle() {
         guard !closedAll, pendingCommands == 0 || Timestamp.monotonicSeconds() >= stopDeadline else { return }
         closedAll = true
-        for s in sessions.values { close(s, code: 1001) }
+        for s in sessions.values { close(s, code: 1001, drain: true) }
     }
 }
 

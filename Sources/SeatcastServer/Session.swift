@@ -14,8 +14,9 @@ final class Session: @unchecked Sendable {
     /// Fragments of the message being received.
     var rx: [UInt8] = []
     var bucket: TokenBucket
-    /// Close with this code at the next WRITEABLE.
+    /// Close with this code at the next WRITEABLE (after the queue drains when `drainBeforeClose`).
     var closeCode: UInt16 = 0
+    var drainBeforeClose = false
     var closed = false
     /// Stream frames were dropped: send these trips' snapshots once the queue drains.
     var resyncTrips: [TripHub] = []

@@ -20,7 +20,10 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Starts `args` (looked up in PATH through /usr/bin/env) with stdout and stderr piped;
     /// with `stdin: true` its standard input is a pipe written by `write(_:)`.
-    public init(_ args: [String], environment: [String: String]? = nil, stdin: Bool = false) throws {
+    /// With `newProcessGroup` the child leads a process group of its own, which
+    /// `signalGroup` signals as a terminal's Ctrl-C would.
+    public init(_ args: [String], environment: [String: String]? = nil, stdin: Bool = false,
+                newProcessGroup: Bool = false) throws {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw TestFailure("pipe: errno \(errno)") }
         if stdin { guard pipe(&inPipe) == 0 else { throw TestFailure("pipe: errno \(errno)") } }
@@ -44,8 +47,15 @@ public final class Subprocess: @unchecked Sendable {
             for p in argv { free(p) }
             for p in envp { free(p) }
         }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        if newProcessGroup {
+            posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attr, 0)
+        }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, "/usr/bin/env", &actions, nil, argv, envp)
+        let rc = posix_spawn(&child, "/usr/bin/env", &actions, &attr, argv, envp)
         close(outPipe[1])
         close(errPipe[1])
         if stdin { close(inPipe[0]) }
@@ -140,6 +150,9 @@ public final class Subprocess: @unchecked Sendable {
     }
 
     public func signal(_ sig: Int32) { Glibc.kill(pid, sig) }
+
+    /// Signals the child's whole process group (it must have been started with `newProcessGroup`).
+    public func signalGroup(_ sig: Int32) { Glibc.kill(-pid, sig) }
 
     /// Runs to completion.
     public static func run(_ args: [String], environment: [String: String]? = nil,

@@ -44,8 +44,9 @@ struct ProcessTests {
         #expect(nodb.err.contains("DATABASE_URL"))
     }
 
-    /// `seatcast serve` serves a WebSocket, and on SIGTERM closes every client with 1001 and exits 0.
-    @Test func serveAndGracefulStop() throws {
+    /// `seatcast serve` on SIGTERM or SIGINT answers the requests it already took (no committed change goes unanswered), then closes every client with 1001 and exits 0.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func serveAndGracefulStop(signal sig: Int32) throws {
         let trip = try TestDatabase.shared.createTrip()
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = TestDatabase.shared.url
@@ -60,9 +61,57 @@ struct ProcessTests {
         _ = try c.next(type: "snapshot")
         try c.send("reserve \(trip) 1A")
         _ = try c.next(type: "reserved")
-        p.signal(SIGTERM)
+        // Requests in flight when the signal comes: 40 reserves, one seat each.
+        let hold = "shutdown-hold-\(sig)-0000"
+        let seats = (1...10).flatMap { r in ["A", "B", "C", "D"].map { "\(r)\($0)" } }.filter { $0 != "1A" }
+        for (i, seat) in seats.enumerated() {
+            try c.send(#"{"type":"reserve","tripId":"\#(trip)","seats":["\#(seat)"],"hold":"\#(hold)","id":"s\#(i)"}"#)
+        }
+        p.signal(sig)
+        var answered: Set<String> = []
+        while true {
+            guard let text = try? c.nextText(timeout: 10) else { break }
+            let j = try JSON.parse(text)
+            if j["type"]?.stringValue == "reserved" { answered.formUnion(j["seats"]?.arrayValue?.compactMap(\.stringValue) ?? []) }
+        }
         #expect(try c.waitForClose(timeout: 10) == 1001)
         #expect(try p.wait(timeout: 20).status == 0)
+        // Every seat the database holds for this hold was answered `reserved` before the close.
+        let held = try TestDatabase.shared.sql(
+            "SELECT seat_no FROM seats WHERE trip_id = $1 AND hold_hash = sha256(convert_to($2, 'UTF8'))", [trip, hold])
+        let inDB = Set((0..<held.rowCount).compactMap { held.string($0, 0) })
+        #expect(inDB == answered, "held in the database but unanswered: \(inDB.subtracting(answered))")
+    }
+
+    /// `make run`'s script starts a private PostgreSQL, migrates, seeds the demo trip and serves; Ctrl-C (SIGINT to its process group) closes clients with 1001 and stops that PostgreSQL.
+    @Test func runScriptCtrlC() throws {
+        let home = "/tmp/seatcast-run-test-\(UInt32.random(in: 0...UInt32.max))"
+        defer { _ = try? TestDatabase.shell([TestDatabase.packageRoot + "/scripts/pg.sh", "destroy", home + "/pg"]) }
+        let port = Int.random(in: 20000...40000)
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = nil
+        env["PORT"] = String(port)
+        env["SEATCAST_HOME"] = home
+        env["SEATCAST_BIN"] = seatcastBinary
+        let run = try Subprocess([TestDatabase.packageRoot + "/scripts/run.sh"], environment: env, newProcessGroup: true)
+        var out = ""
+        while !out.contains("serving on") {
+            guard let line = run.readLine(timeout: 60) else { break }
+            out += line + "\n"
+        }
+        #expect(out.contains("websocat ws://127.0.0.1:\(port)/ws/trips/demo"), "\(out)")
+        #expect(out.contains("serving on http://127.0.0.1:\(port)/"), "\(out)")
+        let c = try WSClient(port: port, path: "/ws/trips/demo")
+        let snap = try ClientMap(snapshot: try c.next(type: "snapshot"))
+        #expect(snap.map.snapshot.seats.count == 48)
+        #expect(snap.map.snapshot.seats.last?.seatNo == "12D")
+        let data = try TestDatabase.shell([TestDatabase.packageRoot + "/scripts/pg.sh", "pgdata", home + "/pg"])
+        #expect(FileManager.default.fileExists(atPath: data + "/postmaster.pid"))
+        run.signalGroup(SIGINT)
+        #expect(try c.waitForClose(timeout: 15) == 1001)
+        let ended = try run.wait(timeout: 30)
+        #expect(ended.err.contains("private PostgreSQL stopped"), "\(ended.err)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/postmaster.pid"), "the private PostgreSQL is still running")
     }
 
     /// docker-compose.yml parses (Debian's docker-compose, no engine needed) and declares both services with healthchecks.

@@ -74,6 +74,12 @@ struct HTTPTests {
         #expect(try JSON.parse(unknownSeat.body)["code"]?.stringValue == "unknown_seat")
         let nowhere = try server.http("POST", "/api/trips/\(trip)/teleport", body: "{}")
         #expect(nowhere.status == 404)
+        // Outcomes by type in /metrics.
+        let m = try server.http("GET", "/metrics").body
+        #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"reserved\"} 1"))
+        #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"rejected:seat_taken\"} 1"))
+        #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"error:unknown_seat\"} 1"))
+        #expect(m.contains("seatcast_command_outcomes_total{type=\"confirm\",outcome=\"confirmed\"} 1"))
     }
 
     /// /healthz answers ok while the database answers, /metrics is Prometheus text, and / serves the page.
