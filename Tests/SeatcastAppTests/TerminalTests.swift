@@ -76,4 +76,39 @@ struct TerminalTests {
         #expect(taken.status == 1)
         #expect(taken.out.contains("seat_taken"))
     }
+
+    /// `seatcast watch` survives a server restart: it shows it is reconnecting, resumes, and then shows changes made while the server was away and after.
+    @Test func watchReconnectsAndResumes() throws {
+        let trip = try TestDatabase.shared.createTrip()
+        let port = Int.random(in: 20000...40000)
+        var server: TestServer? = try TestServer { $0.port = port }
+        defer { server?.stop() }
+        let socket = "seatcast-test-\(UInt32.random(in: 0...UInt32.max))"
+        let tmux = ["tmux", "-L", socket]
+        try TestDatabase.shell(tmux + ["new-session", "-d", "-s", "w", "-x", "120", "-y", "40",
+                                       "\(seatcastBinary) watch \(trip) --url ws://127.0.0.1:\(port)"])
+        defer { _ = try? TestDatabase.shell(tmux + ["kill-server"]) }
+        func screenShows(_ text: String) throws -> String {
+            let deadline = Date().addingTimeInterval(15)
+            var screen = ""
+            while Date() < deadline {
+                screen = try TestDatabase.shell(tmux + ["capture-pane", "-p", "-t", "w"])
+                if screen.contains(text) { return screen }
+                usleep(20_000)  // poll the terminal until the expected text is drawn
+            }
+            throw TestFailure("the terminal never showed \(text):\n\(screen)")
+        }
+        _ = try screenShows("48 available, 0 held, 0 booked")
+        server?.stop()
+        server = nil
+        _ = try screenShows("reconnecting")
+        try TestDatabase.shared.sql("UPDATE seats SET status = 'booked', hold_hash = '\\x03'::bytea WHERE trip_id = $1 AND seat_no = '6B'", [trip])
+        server = try TestServer { $0.port = port }
+        let resumed = try screenShows("47 available, 0 held, 1 booked")
+        #expect(resumed.contains("6B#"))
+        try TestDatabase.shared.sql("UPDATE seats SET status = 'booked', hold_hash = '\\x03'::bytea WHERE trip_id = $1 AND seat_no = '6C'", [trip])
+        let after = try screenShows("46 available, 0 held, 2 booked")
+        #expect(after.contains("6B#   6C#") || after.contains("6C#"))
+        #expect(after.contains("live"))
+    }
 }
