@@ -69,3 +69,36 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONWriter {
+    /// Writes a parsed value back out (members in their order).
+    public mutating func value(_ j: JSON) {
+        switch j {
+        case .null: null()
+        case let .bool(b): bool(b)
+        case let .number(n):
+            raw(Array((n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n)).utf8))
+        case let .string(s): string(s)
+        case let .array(a):
+            beginArray()
+            for v in a { value(v) }
+            endArray()
+        case let .object(m):
+            beginObject()
+            for (k, v) in m {
+                key(k)
+                value(v)
+            }
+            endObject()
+        }
+    }
+}
+
+extension JSON {
+    /// The value as JSON text.
+    public var text: String {
+        var w = JSONWriter()
+        w.value(self)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+}

@@ -128,21 +128,7 @@ public final class WSClient {
     /// Sends a JSON object given as key/value pairs in order.
     public func send(json: JSON) throws { try send(Self.encode(json)) }
 
-    static func encode(_ j: JSON) -> String {
-        var w = JSONWriter()
-        func put(_ j: JSON) {
-            switch j {
-            case .null: w.null()
-            case let .bool(b): w.bool(b)
-            case let .number(n): w.raw(Array((n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n)).utf8))
-            case let .string(s): w.string(s)
-            case let .array(a): w.beginArray(); a.forEach(put); w.endArray()
-            case let .object(m): w.beginObject(); for (k, v) in m { w.key(k); put(v) }; w.endObject()
-            }
-        }
-        put(j)
-        return String(decoding: w.bytes, as: UTF8.self)
-    }
+    static func encode(_ j: JSON) -> String { j.text }
 
     // MARK: Receiving
 

@@ -87,27 +87,9 @@ extension JSON {
     var msgSeq: Int64? { self["seq"]?.int64Value }
     var msgId: String? { self["id"]?.stringValue }
     var msgStrings: [String] { arrayValue?.compactMap(\.stringValue) ?? [] }
-    var compact: String { String(WSClientEncoding.encode(self).prefix(200)) }
+    var compact: String { String(self.text.prefix(200)) }
 }
 
-/// JSON text of a value, for messages (WSClient's encoder is internal to its module).
-enum WSClientEncoding {
-    static func encode(_ j: JSON) -> String {
-        var w = JSONWriter()
-        func put(_ j: JSON) {
-            switch j {
-            case .null: w.null()
-            case let .bool(b): w.bool(b)
-            case let .number(n): w.raw(Array((n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n)).utf8))
-            case let .string(s): w.string(s)
-            case let .array(a): w.beginArray(); a.forEach(put); w.endArray()
-            case let .object(m): w.beginObject(); for (k, v) in m { w.key(k); put(v) }; w.endObject()
-            }
-        }
-        put(j)
-        return String(decoding: w.bytes, as: UTF8.self)
-    }
-}
 
 func reserveMessage(_ trip: String, _ seats: [String], hold: String? = nil, id: String? = nil) -> String {
     var s = #"{"type":"reserve","tripId":"\#(trip)","seats":[\#(seats.map { "\"\($0)\"" }.joined(separator: ","))]"#

@@ -47,16 +47,7 @@ struct TerminalTests {
         try TestDatabase.shell(tmux + ["new-session", "-d", "-s", "w", "-x", "120", "-y", "40",
                                        "\(seatcastBinary) watch \(trip) --url ws://127.0.0.1:\(server.port)"])
         defer { _ = try? TestDatabase.shell(tmux + ["kill-server"]) }
-        func screenShows(_ text: String) throws -> String {
-            let deadline = Date().addingTimeInterval(10)
-            var screen = ""
-            while Date() < deadline {
-                screen = try TestDatabase.shell(tmux + ["capture-pane", "-p", "-t", "w"])
-                if screen.contains(text) { return screen }
-                usleep(20_000)  // poll the terminal until the expected text is drawn
-            }
-            throw TestFailure("the terminal never showed \(text):\n\(screen)")
-        }
+        func screenShows(_ text: String) throws -> String { try waitForScreen(tmux, text) }
         let start = try screenShows("48 available, 0 held, 0 booked")
         #expect(start.contains("  3A    3B       3C    3D"))
         #expect(start.contains("live"))
@@ -88,16 +79,7 @@ struct TerminalTests {
         try TestDatabase.shell(tmux + ["new-session", "-d", "-s", "w", "-x", "120", "-y", "40",
                                        "\(seatcastBinary) watch \(trip) --url ws://127.0.0.1:\(port)"])
         defer { _ = try? TestDatabase.shell(tmux + ["kill-server"]) }
-        func screenShows(_ text: String) throws -> String {
-            let deadline = Date().addingTimeInterval(15)
-            var screen = ""
-            while Date() < deadline {
-                screen = try TestDatabase.shell(tmux + ["capture-pane", "-p", "-t", "w"])
-                if screen.contains(text) { return screen }
-                usleep(20_000)  // poll the terminal until the expected text is drawn
-            }
-            throw TestFailure("the terminal never showed \(text):\n\(screen)")
-        }
+        func screenShows(_ text: String) throws -> String { try waitForScreen(tmux, text) }
         _ = try screenShows("48 available, 0 held, 0 booked")
         server?.stop()
         server = nil
@@ -111,4 +93,16 @@ struct TerminalTests {
         #expect(after.contains("6B#   6C#") || after.contains("6C#"))
         #expect(after.contains("live"))
     }
+}
+
+/// Polls a tmux pane until it shows `text` (the terminal is redrawn asynchronously).
+func waitForScreen(_ tmux: [String], _ text: String, timeout: Double = 15) throws -> String {
+    let deadline = Date().addingTimeInterval(timeout)
+    var screen = ""
+    while Date() < deadline {
+        screen = try TestDatabase.shell(tmux + ["capture-pane", "-p", "-t", "w"])
+        if screen.contains(text) { return screen }
+        usleep(20_000)
+    }
+    throw TestFailure("the terminal never showed \(text):\n\(screen)")
 }
