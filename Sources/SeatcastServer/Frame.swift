@@ -11,10 +11,13 @@ public final class Frame: @unchecked Sendable {
     /// Part of a trip's stream (event or snapshot), as opposed to a reply: stream frames
     /// may be dropped for a slow client, which then gets a fresh snapshot.
     let isStream: Bool
+    /// The trip a stream frame belongs to (resyncs drop only that trip's frames).
+    let tripId: String?
 
-    public init(_ bytes: [UInt8], stream: Bool = false) {
+    public init(_ bytes: [UInt8], stream: Bool = false, tripId: String? = nil) {
         count = bytes.count
         isStream = stream
+        self.tripId = tripId
         storage = UnsafeMutableRawPointer.allocate(byteCount: Self.headroom + max(count, 1), alignment: 16)
         bytes.withUnsafeBytes { src in
             if let base = src.baseAddress { (storage + Self.headroom).copyMemory(from: base, byteCount: count) }

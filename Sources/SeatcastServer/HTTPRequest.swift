@@ -25,6 +25,8 @@ final class HTTPRequest: @unchecked Sendable {
     var response: HTTPResponse?
     var headersSent = false
     var bodyOffset = 0
+    /// Counted in `Server.httpInFlight` until answered or gone.
+    var inFlight = true
 
     init(wsi: OpaquePointer, isPost: Bool, path: String) {
         self.wsi = wsi

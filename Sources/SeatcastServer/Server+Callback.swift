@@ -48,6 +48,7 @@ extension Server {
         case LWS_CALLBACK_CLOSED_HTTP, LWS_CALLBACK_HTTP_DROP_PROTOCOL:
             if let r = request(user) {
                 r.dead = true
+                finished(r)
                 user!.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
                 Unmanaged.passUnretained(r).release()
             }

@@ -18,9 +18,11 @@ extension Server {
         }
         if let old = request(user) {
             old.dead = true
+            finished(old)
             Unmanaged.passUnretained(old).release()
         }
         let r = HTTPRequest(wsi: wsi, isPost: get == nil, path: path)
+        httpInFlight += 1
         user.storeBytes(of: Unmanaged.passRetained(r).toOpaque(), as: UnsafeMutableRawPointer?.self)
         if r.isPost {
             if lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 { routePost(r) }
@@ -187,6 +189,15 @@ extension Server {
             lws_callback_on_writable(r.wsi)
             return 0
         }
+        finished(r)
         return lws_http_transaction_completed(r.wsi) != 0 ? -1 : 0
+    }
+
+    /// The request no longer needs the loop (answered, or its connection is gone).
+    func finished(_ r: HTTPRequest) {
+        if r.inFlight {
+            r.inFlight = false
+            httpInFlight -= 1
+        }
     }
 }

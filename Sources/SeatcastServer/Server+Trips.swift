@@ -29,19 +29,23 @@ extension Server {
         let tripId = hub.tripId
         if let since, since.epoch == map.epoch, since.seq <= map.seq {
             if let frames = hub.framesAfter(since.seq) {
-                send(s, Frame(Messages.subscribed(id: id, tripId: tripId, epoch: map.epoch, seq: since.seq), stream: true))
+                send(s, Frame(Messages.subscribed(id: id, tripId: tripId, epoch: map.epoch, seq: since.seq), stream: true, tripId: tripId))
                 for f in frames { send(s, f) }
                 return
             }
             // Older than the ring: replay from the outbox up to the hub's seq; live events
-            // (all after it) wait meanwhile, so replay + buffer is exactly contiguous.
-            s.resuming[tripId] = []
+            // (all after it) wait meanwhile, so replay + buffer is exactly contiguous. A newer
+            // subscribe to the trip supersedes this one (its answer is then ignored).
+            nextResumeToken += 1
+            let token = nextResumeToken
+            s.resuming[tripId] = Session.Resume(token: token)
             let inbox = self.inbox
             backend.events(tripId: tripId, epoch: since.epoch, afterSeq: since.seq, throughSeq: map.seq) { result in
-                inbox.push(.resumeLoaded(s, requestId: id, tripId: tripId, result.map { $0.map { ($0, since.seq) } }))
+                inbox.push(.resumeLoaded(s, token: token, requestId: id, tripId: tripId, result.map { $0.map { ($0, since.seq) } }))
             }
             return
         }
+        s.resuming[tripId] = nil
         sendSnapshot(s, hub)
     }
 
@@ -108,7 +112,7 @@ extension Server {
             case .applied:
                 for s in hub.subscribers {
                     if !s.resuming.isEmpty, s.resuming[tripId] != nil {
-                        s.resuming[tripId]!.append((e.seq, f))
+                        bufferDuringResume(s, hub, e.seq, f)
                     } else {
                         send(s, f)
                     }
@@ -143,29 +147,46 @@ extension Server {
         backend.snapshot(tripId: tripId) { result in inbox.push(.snapshotLoaded(tripId, result)) }
     }
 
-    func resumeLoaded(_ s: Session, requestId id: String?, tripId: String,
+    /// Live events for a session whose outbox resume is in flight wait in its buffer; past
+    /// the queue cap the resume is abandoned for a snapshot.
+    func bufferDuringResume(_ s: Session, _ hub: TripHub, _ seq: Int64, _ f: Frame) {
+        guard var r = s.resuming[hub.tripId] else { return }
+        r.buffer.append((seq, f))
+        r.bytes += f.count
+        if r.bytes > config.limits.maxQueuedBytes {
+            s.resuming[hub.tripId] = nil
+            metrics.queueOverflows += 1
+            if !s.resyncTrips.contains(where: { $0 === hub }) { s.resyncTrips.append(hub) }
+            requestWritable(s)
+        } else {
+            s.resuming[hub.tripId] = r
+        }
+    }
+
+    func resumeLoaded(_ s: Session, token: Int, requestId id: String?, tripId: String,
                       _ result: Result<([TripEvent], Int64)?, ProtocolError>) {
-        guard !s.closed, let buffered = s.resuming.removeValue(forKey: tripId),
-              let hub = s.subscriptions.first(where: { $0.tripId == tripId }), let map = hub.map else { return }
+        guard !s.closed, let resume = s.resuming[tripId], resume.token == token else { return }
+        s.resuming[tripId] = nil
+        guard let hub = s.subscriptions.first(where: { $0.tripId == tripId }), let map = hub.map else { return }
         guard case let .success(.some((events, since))) = result else {
             sendSnapshot(s, hub)
             return
         }
-        send(s, Frame(Messages.subscribed(id: id, tripId: tripId, epoch: map.epoch, seq: since), stream: true))
+        send(s, Frame(Messages.subscribed(id: id, tripId: tripId, epoch: map.epoch, seq: since), stream: true, tripId: tripId))
         var last = since
         for e in events {
-            send(s, Frame(Messages.event(e), stream: true))
+            send(s, Frame(Messages.event(e), stream: true, tripId: tripId))
             last = e.seq
         }
         // Live events that arrived meanwhile; those the outbox read already covered are skipped.
-        for (seq, f) in buffered where seq > last { send(s, f) }
+        for (seq, f) in resume.buffer where seq > last { send(s, f) }
     }
 }
 
 extension Server: SeatEventSink {
     /// Listener thread: encode each event once, then hand the batch to the loop.
     public func deliver(tripId: String, events: [TripEvent]) {
-        let frames = events.map { ($0, Frame(Messages.event($0), stream: true)) }
+        let frames = events.map { ($0, Frame(Messages.event($0), stream: true, tripId: tripId)) }
         inbox.push(.events(tripId, frames))
     }
 

@@ -196,8 +196,9 @@ extension Server {
     func send(_ s: Session, _ f: Frame) {
         if s.closed || (s.closeCode != 0 && !(s.drainBeforeClose && !f.isStream)) { return }
         if f.isStream {
-            if !s.resyncTrips.isEmpty {
-                // Waiting to resync: a client that stays stalled meanwhile is counted once.
+            // Waiting to resync this frame's trip: its snapshot will replace the frame. A
+            // client that stays stalled meanwhile is counted once.
+            if !s.resyncTrips.isEmpty, s.resyncTrips.contains(where: { $0.tripId == f.tripId }) {
                 if !s.resyncCounted && isStalled(s) { countResync(s) }
                 return
             }
@@ -232,6 +233,8 @@ extension Server {
         s.head = 0
         s.queuedBytes = kept.reduce(0) { $0 + $1.count }
         s.resyncTrips = s.subscriptions
+        // Buffered resumes are superseded by the snapshots.
+        s.resuming.removeAll()
         requestWritable(s)
     }
 
@@ -257,17 +260,17 @@ extension Server {
             lws_close_reason(s.wsi, lws_close_status(rawValue: UInt32(s.closeCode)), &reason, reason.count)
             return -1
         }
-        if s.head == s.queue.count, !s.resyncTrips.isEmpty {
-            // Caught up after an overflow: the current map replaces what was dropped.
-            let trips = s.resyncTrips
-            s.resyncTrips = []
-            for hub in trips where s.isSubscribed(hub) {
-                if let f = hub.snapshot() {
-                    metrics.resyncSnapshots += 1
-                    send(s, f)
-                } else {
-                    hub.waiting.append((s, nil, nil))
-                }
+        // Caught up after an overflow: the current map replaces what was dropped, one trip's
+        // snapshot per WRITEABLE (an empty queue always takes it, however large).
+        while s.head == s.queue.count, !s.resyncTrips.isEmpty {
+            let hub = s.resyncTrips.removeFirst()
+            guard s.isSubscribed(hub) else { continue }
+            if let f = hub.snapshot() {
+                metrics.resyncSnapshots += 1
+                s.queue.append(f)
+                s.queuedBytes += f.count
+            } else if !hub.waiting.contains(where: { $0.0 === s }) {
+                hub.waiting.append((s, nil, nil))
             }
         }
         guard s.head < s.queue.count else { return 0 }
@@ -282,6 +285,10 @@ extension Server {
         }
         if s.head == s.queue.count {
             s.queue.removeAll(keepingCapacity: s.queue.capacity <= 16)
+            s.head = 0
+        } else if s.head >= 64 && s.head * 2 >= s.queue.count {
+            // A client that stays behind never empties its queue: let go of sent frames.
+            s.queue.removeFirst(s.head)
             s.head = 0
         }
         if written < 0 { return -1 }

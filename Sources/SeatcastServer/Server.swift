@@ -18,6 +18,9 @@ public final class Server: @unchecked Sendable {
     var pendingCommands = 0
     var stopDeadline = 0.0
     var closedAll = false
+    var nextResumeToken = 0
+    /// HTTP requests whose answer is not written yet; shutdown waits for them too.
+    var httpInFlight = 0
     /// Reused for coalesced writes (lws copies whatever the kernel does not take at once).
     var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70 * 1024, alignment: 16)
     var sessions: [ObjectIdentifier: Session] = [:]
@@ -171,7 +174,7 @@ public final class Server: @unchecked Sendable {
             if stopping {
                 closeAllWhenIdle()
                 // Clients get up to 2 s more to complete the closing handshake.
-                if (closedAll && sessions.isEmpty) || Timestamp.monotonicSeconds() > stopDeadline + 2 { break }
+                if (closedAll && sessions.isEmpty && httpInFlight == 0) || Timestamp.monotonicSeconds() > stopDeadline + 2 { break }
             }
         }
         inbox.context.store(0, ordering: .releasing)
@@ -210,7 +213,7 @@ public final class Server: @unchecked Sendable {
         case let .snapshotLoaded(trip, result): snapshotLoaded(trip, result)
         case let .events(trip, events): eventsArrived(trip, events)
         case let .resync(trip): resyncTrip(trip)
-        case let .resumeLoaded(s, id, trip, result): resumeLoaded(s, requestId: id, tripId: trip, result)
+        case let .resumeLoaded(s, token, id, trip, result): resumeLoaded(s, token: token, requestId: id, tripId: trip, result)
         case let .run(body): body()
         case .stop: beginStop()
         }

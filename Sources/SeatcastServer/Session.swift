@@ -28,8 +28,14 @@ final class Session: @unchecked Sendable {
     var waitingSince = 0.0
     /// The pending resync already counted against the client.
     var resyncCounted = false
-    /// Trips whose resume from the outbox is in flight: their events wait here.
-    var resuming: [String: [(Int64, Frame)]] = [:]
+    /// Trips whose resume from the outbox is in flight: their live events wait here.
+    var resuming: [String: Resume] = [:]
+
+    struct Resume {
+        var token: Int
+        var buffer: [(Int64, Frame)] = []
+        var bytes = 0
+    }
 
     init(wsi: OpaquePointer, id: Int, limits: Limits, now: Double) {
         self.wsi = wsi

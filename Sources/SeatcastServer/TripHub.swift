@@ -26,7 +26,7 @@ final class TripHub {
     func snapshot() -> Frame? {
         guard let map else { return nil }
         if let f = snapshotFrame { return f }
-        let f = Frame(Messages.snapshot(map.snapshot), stream: true)
+        let f = Frame(Messages.snapshot(map.snapshot), stream: true, tripId: tripId)
         snapshotFrame = f
         return f
     }

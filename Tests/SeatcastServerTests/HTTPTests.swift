@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SeatcastCore
 import SeatcastTesting
 import Testing
@@ -103,5 +104,35 @@ struct HTTPTests {
         #expect(try server.http("GET", "/no-such-file.txt").status == 404)
         #expect(try server.http("GET", "/../Package.swift").status != 200)
         #expect(try server.http("GET", "/api/nothing").status == 404)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct HTTPShutdownTests {
+    /// POSTs in flight when the server stops still get their answers: every seat the database holds for them was answered 200.
+    @Test func answersInFlightAtShutdown() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip(rows: 50, cols: 4)
+        let server = try TestServer()
+        let port = server.port
+        let seats = (1...50).flatMap { r in ["A", "B", "C", "D"].map { "\(r)\($0)" } }
+        let answered = Mutex<Set<String>>([])
+        let firstAnswer = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        for seat in seats {
+            DispatchQueue.global().async(group: group) {
+                let r = try? HTTPClient.request(port: port, method: "POST", path: "/api/trips/\(trip)/reserve",
+                                                body: #"{"seats":["\#(seat)"],"hold":"http-shutdown-hold-01"}"#)
+                if r?.status == 200 { answered.withLock { _ = $0.insert(seat) } }
+                firstAnswer.signal()
+            }
+        }
+        firstAnswer.wait()
+        server.stop()
+        group.wait()
+        let held = try db.sql("SELECT seat_no FROM seats WHERE trip_id = $1 AND hold_hash = sha256(convert_to('http-shutdown-hold-01', 'UTF8'))", [trip])
+        let inDB = Set((0..<held.rowCount).compactMap { held.string($0, 0) })
+        let got = answered.withLock { $0 }
+        #expect(inDB.isSubset(of: got), "committed but unanswered: \(inDB.subtracting(got))")
     }
 }

@@ -378,3 +378,36 @@ struct LargeCommitTests {
         #expect(metrics.contains("seatcast_slow_clients_closed_total 0"))
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct ResyncTests {
+    /// Several snapshots that together exceed the queue cap (subscribes sent at once) all arrive, one at a time, and events then flow for every trip.
+    @Test func snapshotsBeyondTheCapAllArrive() throws {
+        let db = TestDatabase.shared
+        let trips = try (0..<3).map { _ in try db.createTrip(rows: 20, cols: 20) }
+        let server = try TestServer { $0.limits.maxQueuedBytes = 8192 }
+        defer { server.stop() }
+        let c = try server.client()
+        for t in trips { try c.send(#"{"type":"subscribe","tripId":"\#(t)"}"#) }
+        var maps: [String: ClientMap] = [:]
+        while maps.count < trips.count {
+            guard let j = try? c.next(type: "snapshot", timeout: 10) else {
+                Issue.record("snapshots for \(maps.count) of \(trips.count) trips; metrics:\n\((try? server.http("GET", "/metrics").body) ?? "")")
+                return
+            }
+            maps[j["tripId"]?.stringValue ?? ""] = try ClientMap(snapshot: j)
+        }
+        for t in trips {
+            try db.sql("UPDATE seats SET status = 'booked', hold_hash = '\\x04'::bytea WHERE trip_id = $1 AND seat_no = '3C'", [t])
+        }
+        var seen = Set<String>()
+        while seen.count < trips.count {
+            let j = try c.next(timeout: 10)
+            guard let t = j["tripId"]?.stringValue, var m = maps[t] else { continue }
+            if j["type"]?.stringValue == "snapshot" || (j["seq"]?.int64Value ?? 0) > m.seq { try m.apply(j) }
+            maps[t] = m
+            if m.map.seat("3C")?.status == .booked { seen.insert(t) }
+        }
+        #expect(!c.isClosed)
+    }
+}
