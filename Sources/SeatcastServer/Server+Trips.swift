@@ -27,6 +27,8 @@ extension Server {
     /// or a snapshot.
     func answerSubscribe(_ s: Session, _ hub: TripHub, _ map: TripMap, since: StreamPosition?, id: String?) {
         let tripId = hub.tripId
+        // A newer subscribe supersedes an outbox resume still in flight (its answer is ignored).
+        s.resuming[tripId] = nil
         if let since, since.epoch == map.epoch, since.seq <= map.seq {
             if let frames = hub.framesAfter(since.seq) {
                 send(s, Frame(Messages.subscribed(id: id, tripId: tripId, epoch: map.epoch, seq: since.seq), stream: true, tripId: tripId))
@@ -45,7 +47,6 @@ extension Server {
             }
             return
         }
-        s.resuming[tripId] = nil
         sendSnapshot(s, hub)
     }
 

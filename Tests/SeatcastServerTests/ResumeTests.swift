@@ -311,3 +311,36 @@ private func brief(_ j: JSON) -> String {
     }
     return "{" + parts.joined(separator: " ") + "}"
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct SupersededResumeTests {
+    /// A subscribe sent while an outbox resume of the same trip is in flight supersedes it: the client gets one snapshot, then the next event, and never the stale replay.
+    @Test func newerSubscribeSupersedesResume() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip(rows: 30, cols: 40)
+        let server = try TestServer()
+        defer { server.stop() }
+        var (watcher, map) = try server.subscriber(trip)
+        let start = map.seq
+        // 1,100 events in one commit: more than the ring keeps, so a resume from `start`
+        // must be read from the outbox.
+        try db.sql("""
+            UPDATE seats SET status = 'booked', hold_hash = '\\x05'::bytea
+            WHERE trip_id = $1 AND (row_no - 1) * 40 + col_no <= 1100
+            """, [trip])
+        while map.seq < start + 1100 { try map.apply(try watcher.next(timeout: 10)) }
+
+        let c = try server.client()
+        try c.send(#"{"type":"subscribe","tripId":"\#(trip)","since":{"epoch":"\#(map.map.epoch)","seq":\#(start)}}"#)
+        try c.send(#"{"type":"subscribe","tripId":"\#(trip)"}"#)
+        let snap = try c.next(type: "snapshot", timeout: 10)
+        #expect(snap["seq"]?.int64Value == start + 1100)
+        try db.sql("UPDATE seats SET status = 'booked', hold_hash = '\\x05'::bytea WHERE trip_id = $1 AND seat_no = '30-40'", [trip])
+        let rest = try c.collect(until: "seat_booked", timeout: 10) { $0["seatNo"]?.stringValue == "30-40" }
+        let stale = rest.filter { $0["type"]?.stringValue == "subscribed" }
+        #expect(stale.isEmpty, "a stale resume answer arrived")
+        #expect(rest.count == 1, "\(rest.count - 1) stale messages before the next event")
+        let next = rest.last.flatMap { $0["seq"]?.int64Value }
+        #expect(next == start + 1101)
+    }
+}
