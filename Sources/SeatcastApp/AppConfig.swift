@@ -31,20 +31,16 @@ public struct AppConfig: Sendable {
             guard let v = Int(p), (0...65535).contains(v) else { throw ConfigError("PORT must be 0...65535, got \(p)") }
             c.port = v
         }
-        if let t = env["HOLD_TTL"] {
-            guard let v = Double(t), v > 0 else { throw ConfigError("HOLD_TTL must be a positive number of seconds, got \(t)") }
-            c.holdTTL = v
+        /// A positive number from the environment, or nil when the variable is unset.
+        func positive<T: Numeric & Comparable & LosslessStringConvertible>(_ key: String, _ what: String) throws -> T? {
+            guard let text = env[key] else { return nil }
+            guard let v = T(text), v > 0 else { throw ConfigError("\(key) must be a positive \(what), got \(text)") }
+            return v
         }
-        if let n = env["RETAIN_EVENTS"] {
-            guard let v = Int64(n), v > 0 else { throw ConfigError("RETAIN_EVENTS must be a positive integer, got \(n)") }
-            c.retainEvents = v
-        }
-        if let m = env["RETAIN_MINUTES"] {
-            guard let v = Double(m), v > 0 else { throw ConfigError("RETAIN_MINUTES must be a positive number, got \(m)") }
-            c.retainMinutes = v
-        }
-        if let r = env["RATE_LIMIT"] {
-            guard let v = Double(r), v > 0 else { throw ConfigError("RATE_LIMIT must be a positive number of messages per second, got \(r)") }
+        if let v: Double = try positive("HOLD_TTL", "number of seconds") { c.holdTTL = v }
+        if let v: Int64 = try positive("RETAIN_EVENTS", "integer") { c.retainEvents = v }
+        if let v: Double = try positive("RETAIN_MINUTES", "number") { c.retainMinutes = v }
+        if let v: Double = try positive("RATE_LIMIT", "number of messages per second") {
             c.limits.messagesPerSecond = v
             c.limits.messageBurst = max(c.limits.messageBurst, 2 * v)
         }

@@ -71,13 +71,9 @@ public enum Bench {
         var sent: [String: Double] = [:]
         var latencies: [Double] = []
         latencies.reserveCapacity(subscribers * events)
-        var replies = 0
         var actor = -1
         lc.onMessage = { i, b in
-            if i == actor {
-                replies += 1
-                return
-            }
+            if i == actor { return }
             guard b.count > 9 else { return }
             // {"type":"seat_locked" / "seat_released" / "snapshot"
             switch b[14] {
@@ -86,7 +82,7 @@ public enum Bench {
                 let key = (b[14] == UInt8(ascii: "l") ? "L" : "R") + seat
                 if let t = sent[key] { latencies.append(Timestamp.monotonicSeconds() - t) }
             default:
-                if b[9] == UInt8(ascii: "s") && b[10] == UInt8(ascii: "n") { snapshots += 1 }
+                if FrameScan.isSnapshot(b) { snapshots += 1 }
             }
         }
         lc.connect(subscribers, path: "/ws/trips/\(trip)")
@@ -119,7 +115,6 @@ public enum Bench {
         r.p50 = percentile(sorted, 0.5)
         r.p99 = percentile(sorted, 0.99)
         r.max = sorted.last ?? .nan
-        _ = replies
         return r
     }
 
@@ -190,11 +185,11 @@ public enum Bench {
     // MARK: Stampede
 
     public struct StampedeResult: CustomStringConvertible {
-        public var clients = 0, replies = 0, reserved = 0, rejected = 0, errors = 0
+        public var clients = 0, seats = 0, replies = 0, reserved = 0, rejected = 0, errors = 0
         public var milliseconds = 0.0
         public var description: String {
             String(format: "stampede: %d clients on %d seats: all %d replies within %.1f ms of the first request (%d reserved, %d rejected, %d errors)",
-                   clients, reserved + 0, replies, milliseconds, reserved, rejected, errors)
+                   clients, seats, replies, milliseconds, reserved, rejected, errors)
         }
     }
 
@@ -203,6 +198,7 @@ public enum Bench {
         let lc = LoadClient(url: url)
         var r = StampedeResult()
         r.clients = clients
+        r.seats = seats.count
         var last = 0.0
         lc.onMessage = { _, b in
             r.replies += 1
@@ -239,7 +235,7 @@ public enum Bench {
     public static func idle(url: WebSocketURL, trip: String, connections: Int, serverPid: Int32) -> IdleResult {
         let lc = LoadClient(url: url)
         var snapshots = 0
-        lc.onMessage = { _, b in if b.count > 12 && b[9] == UInt8(ascii: "s") && b[10] == UInt8(ascii: "n") { snapshots += 1 } }
+        lc.onMessage = { _, b in if FrameScan.isSnapshot(b) { snapshots += 1 } }
         // Warm up allocator and trip state with a small batch first.
         lc.connect(100, path: "/ws/trips/\(trip)")
         _ = lc.run(timeout: 30) { snapshots >= 100 }

@@ -181,6 +181,11 @@ public enum FrameScan {
         return Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
     }
 
+    /// Whether a server frame is a `snapshot` (`{"type":"snapshot"...`).
+    public static func isSnapshot(_ b: UnsafeRawBufferPointer) -> Bool {
+        b.count > 12 && b[9] == UInt8(ascii: "s") && b[10] == UInt8(ascii: "n")
+    }
+
     /// The first string of the array `"key":["...` in `bytes`, or nil.
     public static func firstString(_ key: String, in bytes: UnsafeRawBufferPointer) -> Substring? {
         let needle = Array("\"\(key)\":[\"".utf8)

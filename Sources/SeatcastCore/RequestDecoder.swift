@@ -32,7 +32,7 @@ public struct RequestDecoder: Sendable {
         } catch {
             return .failure(ProtocolError(.badRequest, "malformed JSON: \(error.message) at byte \(error.offset)"))
         }
-        return decodeObject(json, forcedType: nil)
+        return decodeObject(json)
     }
 
     /// The HTTP mirror: the body is the WebSocket request without `type`; the trip comes
@@ -56,10 +56,10 @@ public struct RequestDecoder: Sendable {
         }
         members.removeAll { $0.0 == "type" }
         members.append(("type", .string(type)))
-        return decodeObject(.object(members), forcedType: type)
+        return decodeObject(.object(members))
     }
 
-    func decodeObject(_ json: JSON, forcedType: String?) -> Result<Request, ProtocolError> {
+    func decodeObject(_ json: JSON) -> Result<Request, ProtocolError> {
         guard case .object = json else { return .failure(ProtocolError(.badRequest, "a message must be a JSON object")) }
         var id: String?
         if let rawId = json["id"] {

@@ -19,9 +19,10 @@ final class DatabaseWorker: Sendable {
         var holdTTLms: Int64
         /// Most commands per transaction.
         var maxBatch = 512
-        /// Most multi-seat commands per transaction: each is a subtransaction, and PostgreSQL
-        /// keeps at most 64 of those per transaction in shared memory before slowing down.
-        var maxMultiSeat = 48
+        /// Most commands per transaction that run in a subtransaction (multi-seat reserves,
+        /// confirms): PostgreSQL keeps at most 64 of those per transaction in shared memory
+        /// before slowing down.
+        var maxSubtransactions = 48
         /// Periodic maintenance this worker runs (the writer only); nil for none.
         var maintenance: Maintenance?
     }
@@ -174,7 +175,7 @@ final class DatabaseWorker: Sendable {
             var subtransactions = 0
             while end < commands.count, end - start < config.maxBatch {
                 if Self.usesSubtransaction(commands[end].command) {
-                    if subtransactions == config.maxMultiSeat { break }
+                    if subtransactions == config.maxSubtransactions { break }
                     subtransactions += 1
                 }
                 end += 1

@@ -11,7 +11,6 @@ enum LoopMessage: @unchecked Sendable {
     case events(String, [(TripEvent, Frame)])
     case resync(String)
     case resumeLoaded(Session, token: Int, requestId: String?, tripId: String, Result<([TripEvent], Int64)?, ProtocolError>)
-    case run(@Sendable () -> Void)
     /// The answer to a command that counted as in flight, with its `type:outcome` label.
     indirect case done(LoopMessage, outcome: String)
     case stop

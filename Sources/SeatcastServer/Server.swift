@@ -82,9 +82,6 @@ public final class Server: @unchecked Sendable {
         running.store(false, ordering: .sequentiallyConsistent)
     }
 
-    /// Runs a closure on the loop thread (tests and diagnostics).
-    func onLoop(_ body: @escaping @Sendable () -> Void) { inbox.push(.run(body)) }
-
     private func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
         let p = strdup(s)!
         cStrings.append(p)
@@ -214,7 +211,6 @@ public final class Server: @unchecked Sendable {
         case let .events(trip, events): eventsArrived(trip, events)
         case let .resync(trip): resyncTrip(trip)
         case let .resumeLoaded(s, token, id, trip, result): resumeLoaded(s, token: token, requestId: id, tripId: trip, result)
-        case let .run(body): body()
         case .stop: beginStop()
         }
     }

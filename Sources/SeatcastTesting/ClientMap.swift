@@ -13,7 +13,7 @@ public struct ClientMap: Sendable {
     public static func parseSnapshot(_ j: JSON) throws -> TripSnapshot {
         guard j["type"]?.stringValue == "snapshot", let trip = j["tripId"]?.stringValue, let seq = j["seq"]?.int64Value,
               let epoch = j["epoch"]?.stringValue, let rows = j["rows"]?.int64Value, let cols = j["cols"]?.int64Value,
-              let seats = j["seats"]?.arrayValue else { throw TestFailure("not a snapshot: \(WSClient.encode(j).prefix(200))") }
+              let seats = j["seats"]?.arrayValue else { throw TestFailure("not a snapshot: \(j.text.prefix(200))") }
         return TripSnapshot(tripId: trip, name: j["name"]?.stringValue ?? "", rows: Int(rows), cols: Int(cols), epoch: epoch, seq: seq,
                             seats: try seats.map { s in
                                 guard let no = s["seatNo"]?.stringValue, let st = s["status"]?.stringValue.flatMap(SeatStatus.init(name:)),

@@ -126,9 +126,7 @@ public final class WSClient {
     public func send(_ text: String) throws { try sendFrame(opcode: 1, Array(text.utf8)) }
 
     /// Sends a JSON object given as key/value pairs in order.
-    public func send(json: JSON) throws { try send(Self.encode(json)) }
-
-    static func encode(_ j: JSON) -> String { j.text }
+    public func send(json: JSON) throws { try send(json.text) }
 
     // MARK: Receiving
 
@@ -160,7 +158,7 @@ public final class WSClient {
         while true {
             let left = deadline.timeIntervalSinceNow
             guard left > 0, let text = try nextText(timeout: left) else {
-                throw TestFailure("no \(type) within \(timeout)s; got \(skipped.map { WSClient.encode($0).prefix(120) })")
+                throw TestFailure("no \(type) within \(timeout)s; got \(skipped.map { $0.text.prefix(120) })")
             }
             let j = try JSON.parse(text)
             if j["type"]?.stringValue == type && match(j) { return j }

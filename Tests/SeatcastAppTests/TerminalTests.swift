@@ -42,10 +42,7 @@ struct TerminalTests {
         let trip = try TestDatabase.shared.createTrip()
         let server = try TestServer()
         defer { server.stop() }
-        let socket = "seatcast-test-\(UInt32.random(in: 0...UInt32.max))"
-        let tmux = ["tmux", "-L", socket]
-        try TestDatabase.shell(tmux + ["new-session", "-d", "-s", "w", "-x", "120", "-y", "40",
-                                       "\(seatcastBinary) watch \(trip) --url ws://127.0.0.1:\(server.port)"])
+        let tmux = try startWatch(trip: trip, url: "ws://127.0.0.1:\(server.port)")
         defer { _ = try? TestDatabase.shell(tmux + ["kill-server"]) }
         func screenShows(_ text: String) throws -> String { try waitForScreen(tmux, text) }
         let start = try screenShows("48 available, 0 held, 0 booked")
@@ -74,10 +71,7 @@ struct TerminalTests {
         let port = Int.random(in: 20000...40000)
         var server: TestServer? = try TestServer { $0.port = port }
         defer { server?.stop() }
-        let socket = "seatcast-test-\(UInt32.random(in: 0...UInt32.max))"
-        let tmux = ["tmux", "-L", socket]
-        try TestDatabase.shell(tmux + ["new-session", "-d", "-s", "w", "-x", "120", "-y", "40",
-                                       "\(seatcastBinary) watch \(trip) --url ws://127.0.0.1:\(port)"])
+        let tmux = try startWatch(trip: trip, url: "ws://127.0.0.1:\(port)")
         defer { _ = try? TestDatabase.shell(tmux + ["kill-server"]) }
         func screenShows(_ text: String) throws -> String { try waitForScreen(tmux, text) }
         _ = try screenShows("48 available, 0 held, 0 booked")
@@ -105,4 +99,13 @@ func waitForScreen(_ tmux: [String], _ text: String, timeout: Double = 15) throw
         usleep(20_000)
     }
     throw TestFailure("the terminal never showed \(text):\n\(screen)")
+}
+
+/// Runs `seatcast watch` in a detached tmux session "w" on a private tmux server; returns
+/// the tmux command prefix for that server.
+func startWatch(trip: String, url: String) throws -> [String] {
+    let tmux = ["tmux", "-L", "seatcast-test-\(UInt32.random(in: 0...UInt32.max))"]
+    try TestDatabase.shell(tmux + ["new-session", "-d", "-s", "w", "-x", "120", "-y", "40",
+                                   "\(seatcastBinary) watch \(trip) --url \(url)"])
+    return tmux
 }

@@ -290,7 +290,7 @@ struct RequestDecoderErrorTests {
     /// A decoded JSON value that is not an object is a `bad_request`.
     @Test(arguments: [JSON.array([]), .string("ping"), .null, .number(1), .bool(true)])
     func notAnObject(json: JSON) {
-        expectFailure(RequestDecoder().decodeObject(json, forcedType: nil), .badRequest)
+        expectFailure(RequestDecoder().decodeObject(json), .badRequest)
     }
 
     /// A missing `type` is a `bad_request` that echoes the id.
