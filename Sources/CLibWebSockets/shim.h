@@ -5,6 +5,7 @@
 #define SEATCAST_CLIBWEBSOCKETS_SHIM_H
 
 #include <libwebsockets.h>
+#include <sys/socket.h>
 
 /* LWS_PRE is a macro expression: the headroom lws_write needs before a payload. */
 static inline size_t seatcast_lws_pre(void) { return LWS_PRE; }
@@ -24,6 +25,12 @@ static inline int seatcast_lws_write_text(struct lws *wsi, unsigned char *payloa
  * send several already-framed WebSocket messages in one write. Needs LWS_PRE headroom. */
 static inline int seatcast_lws_write_raw(struct lws *wsi, unsigned char *buf, size_t len) {
     return lws_write(wsi, buf, len, LWS_WRITE_RAW);
+}
+
+/* One non-blocking send() that never raises SIGPIPE: MSG_NOSIGNAL and MSG_DONTWAIT are
+ * macros Swift imports with platform-dependent types. Returns what send() returns. */
+static inline long seatcast_send_nonblocking(int fd, const void *buf, size_t len) {
+    return (long)send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* The lwsl_* logging macros expand to _lws_log(level, fmt, ...), a C variadic. */

@@ -1,3 +1,5 @@
+import SeatcastCore
+
 /// A response waiting to be written on an HTTP connection.
 struct HTTPResponse: Sendable {
     var status: Int

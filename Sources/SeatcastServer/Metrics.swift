@@ -18,6 +18,9 @@ struct Metrics {
     var auditViolations = 0
     var coalescedWrites = 0
     var coalescedFrames = 0
+    /// send() calls that took every byte at once, and those that took only part.
+    var directWrites = 0
+    var partialWrites = 0
     /// Commit-to-send latency, seconds: from the database writing the event (at the end of
     /// its statement, just before commit) to its frame being queued to every subscriber.
     static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
@@ -69,6 +72,8 @@ struct Metrics {
         counter("seatcast_audit_violations_total", "Invariant violations reported by audits.", auditViolations)
         counter("seatcast_coalesced_writes_total", "Writes that carried several queued messages at once.", coalescedWrites)
         counter("seatcast_coalesced_frames_total", "Messages sent in coalesced writes.", coalescedFrames)
+        counter("seatcast_socket_writes_total", "send() calls the socket took whole.", directWrites)
+        counter("seatcast_partial_writes_total", "send() calls the socket took only part of (lws keeps the rest).", partialWrites)
         s += "# HELP seatcast_fanout_seconds Commit-to-send latency: event written in the database to queued for all subscribers.\n"
         s += "# TYPE seatcast_fanout_seconds histogram\n"
         var cumulative = 0

@@ -108,6 +108,7 @@ extension Server {
     func eventsArrived(_ tripId: String, _ list: [(TripEvent, Frame)]) {
         guard let hub = hubs[tripId], let map = hub.map else { return }
         metrics.eventsReceived += list.count
+        let now = Timestamp.monotonicSeconds()
         for (e, f) in list {
             switch hub.apply(e, f) {
             case .applied:
@@ -115,7 +116,7 @@ extension Server {
                     if !s.resuming.isEmpty, s.resuming[tripId] != nil {
                         bufferDuringResume(s, hub, e.seq, f)
                     } else {
-                        send(s, f)
+                        send(s, f, now: now)
                     }
                 }
                 metrics.eventsDelivered += hub.subscribers.count
@@ -157,8 +158,7 @@ extension Server {
         if r.bytes > config.limits.maxQueuedBytes {
             s.resuming[hub.tripId] = nil
             metrics.queueOverflows += 1
-            if !s.resyncTrips.contains(where: { $0 === hub }) { s.resyncTrips.append(hub) }
-            requestWritable(s)
+            if s.outbox.resync(tripId: hub.tripId) { scheduleFlush(s) }
         } else {
             s.resuming[hub.tripId] = r
         }

@@ -1,4 +1,5 @@
 import CLibWebSockets
+import Glibc
 import SeatcastCore
 
 extension Server {
@@ -33,32 +34,25 @@ extension Server {
         for hub in s.subscriptions { leave(hub, s) }
         metrics.subscriptions -= s.subscriptions.count
         s.subscriptions.removeAll()
-        s.queue.removeAll()
+        s.outbox.closed()
         s.resuming.removeAll()
         sessions[ObjectIdentifier(s)] = nil
         metrics.connections -= 1
         Unmanaged.passUnretained(s).release()
     }
 
-    /// Asks lws for a WRITEABLE in which the session is closed with `code`. A graceful close
-    /// (`drain`, at shutdown) first sends what is queued, so no answer to a request the
-    /// server took is lost; a policy close drops it.
+    /// Closes the session with `code` at its next WRITEABLE. A graceful close (`drain`, at
+    /// shutdown) first sends what is queued, so no answer to a request the server took is
+    /// lost; a policy close drops it.
     func close(_ s: Session, code: UInt16, drain: Bool = false) {
-        guard !s.closed, s.closeCode == 0 else { return }
-        s.closeCode = code
-        s.drainBeforeClose = drain
-        if !drain {
-            s.queue.removeAll()
-            s.head = 0
-            s.queuedBytes = 0
-        }
-        requestWritable(s)
+        guard !s.closed else { return }
+        if s.outbox.close(code, drain: drain) { requestWritable(s) }
     }
 
     // MARK: Receive
 
     func receive(_ s: Session, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
-        if s.closeCode != 0 { return 0 }
+        if s.outbox.closeCode != 0 { return 0 }
         let final = lws_is_final_fragment(s.wsi) != 0 && lws_remaining_packet_payload(s.wsi) == 0
         if s.rx.count + len > config.limits.maxMessageBytes {
             // The one input whose only safe answer is closing (PROTOCOL.md: 1009).
@@ -87,7 +81,7 @@ extension Server {
             metrics.rateLimited += 1
             // One error per refused message would let a flooder grow its own queue without
             // bound; answer while the queue is short, drop silently beyond that.
-            if s.queuedBytes < 4096 {
+            if s.outbox.queuedBytes < 4096 {
                 reply(s, ProtocolError(.rateLimited, "more than \(Int(config.limits.messagesPerSecond)) messages per second; slow down"))
             }
             return
@@ -176,159 +170,166 @@ extension Server {
         }
     }
 
-    // MARK: Send
+    // MARK: Send (loop thread)
+    //
+    // A delivery is one copy of a pre-framed message into the socket. Frames pushed during
+    // a loop pass are written at the end of that pass (`flushPendingWrites`), all of a
+    // session's frames in one send(): the events of one NOTIFY batch, or a stampede's
+    // replies, cost one syscall per connection. Only when the socket would block does the
+    // session wait for WRITEABLE; a partly sent write is handed whole to lws, which sends
+    // its rest before anything else (its own pings, pongs and close frames included), so
+    // frames are never split or interleaved. The policy (cap, resync, closes) is the pure
+    // `Outbox` of SeatcastCore; this code only carries out what it returns.
 
+    /// Queues a frame for a session.
+    func send(_ s: Session, _ f: Frame, now: Double = Timestamp.monotonicSeconds()) {
+        if s.closed { return }
+        switch s.outbox.push(f, now: now, outboxPolicy, subscriptions: s.subscribedTripIds) {
+        case .queued:
+            scheduleFlush(s)
+        case .dropped:
+            break
+        case .overflowed:
+            metrics.queueOverflows += 1
+            // Buffered resumes are superseded by the snapshots.
+            s.resuming.removeAll()
+            scheduleFlush(s)
+        case let .close(code, overflowed):
+            if overflowed { metrics.queueOverflows += 1 }
+            if code == 1013 { metrics.slowClientsClosed += 1 }
+            requestWritable(s)
+        }
+    }
+
+    func scheduleFlush(_ s: Session) {
+        guard !s.flushPending else { return }
+        s.flushPending = true
+        flushList.append(s)
+    }
+
+    /// Asks lws for a WRITEABLE callback (once; the outbox remembers it is waiting).
     func requestWritable(_ s: Session) {
-        if !s.writableRequested {
-            s.writableRequested = true
-            s.waitingSince = Timestamp.monotonicSeconds()
-            lws_callback_on_writable(s.wsi)
-        }
+        if s.outbox.blocked(now: Timestamp.monotonicSeconds()) { lws_callback_on_writable(s.wsi) }
     }
 
-    /// lws has not let us write to this client for `stalledSeconds`.
-    func isStalled(_ s: Session) -> Bool {
-        s.writableRequested && Timestamp.monotonicSeconds() - s.waitingSince > config.limits.stalledSeconds
-    }
-
-    /// Queues a frame. A stream frame that would push the queue past its cap drops the
-    /// queued stream frames instead, and the session gets fresh snapshots once it drains.
-    func send(_ s: Session, _ f: Frame) {
-        if s.closed || (s.closeCode != 0 && !(s.drainBeforeClose && !f.isStream)) { return }
-        if f.isStream {
-            // Waiting to resync this frame's trip: its snapshot will replace the frame. A
-            // client that stays stalled meanwhile is counted once.
-            if !s.resyncTrips.isEmpty, s.resyncTrips.contains(where: { $0.tripId == f.tripId }) {
-                if !s.resyncCounted && isStalled(s) { countResync(s) }
-                return
+    /// End of a loop pass (after `lws_service` returned): writes what the pass queued,
+    /// straight to the sockets that are free. Loop thread, outside any lws callback.
+    func flushPendingWrites() {
+        guard !flushList.isEmpty else { return }
+        let list = flushList
+        flushList.removeAll(keepingCapacity: true)
+        for s in list {
+            s.flushPending = false
+            if s.closed || s.broken || s.outbox.isWaiting { continue }
+            if lws_partial_buffered(s.wsi) != 0 {
+                // lws still holds the rest of an earlier write; it asks for POLLOUT itself.
+                requestWritable(s)
+                continue
             }
-            // An empty queue always takes one frame, so a snapshot larger than the cap
-            // still reaches a client that keeps up.
-            if s.queuedBytes > 0 && s.queuedBytes + f.count > config.limits.maxQueuedBytes {
-                overflow(s)
-                return
-            }
-        } else if s.queuedBytes + f.count > 2 * config.limits.maxQueuedBytes {
-            // Replies only pile up this far when a client sends and never reads.
-            close(s, code: 1008)
-            return
-        }
-        s.queue.append(f)
-        s.queuedBytes += f.count
-        requestWritable(s)
-    }
-
-    /// Drops the queued stream frames; a snapshot follows once the queue drains. Only a
-    /// stalled client's overflow counts towards closing it: one that is draining a large
-    /// burst just gets the (smaller) snapshot instead.
-    func overflow(_ s: Session) {
-        metrics.queueOverflows += 1
-        s.resyncCounted = false
-        if isStalled(s) {
-            countResync(s)
-            if s.closeCode != 0 { return }
-        }
-        let kept = s.queue[s.head...].filter { !$0.isStream }
-        s.queue = Array(kept)
-        s.head = 0
-        s.queuedBytes = kept.reduce(0) { $0 + $1.count }
-        s.resyncTrips = s.subscriptions
-        // Buffered resumes are superseded by the snapshots.
-        s.resuming.removeAll()
-        requestWritable(s)
-    }
-
-    /// A resync the client caused by stalling; too many in the window close it with 1013.
-    func countResync(_ s: Session) {
-        s.resyncCounted = true
-        let now = Timestamp.monotonicSeconds()
-        if now - s.resyncWindowStart > config.limits.resyncWindowSeconds {
-            s.resyncWindowStart = now
-            s.resyncCount = 0
-        }
-        s.resyncCount += 1
-        if s.resyncCount > config.limits.maxResyncs {
-            metrics.slowClientsClosed += 1
-            close(s, code: 1013)
+            _ = flush(s, inCallback: false)
         }
     }
 
     func writable(_ s: Session) -> Int32 {
-        s.writableRequested = false
-        if s.closeCode != 0 && !(s.drainBeforeClose && s.head < s.queue.count) {
-            var reason = Array((s.closeCode == 1001 ? "server shutdown" : s.closeCode == 1013 ? "too slow; reconnect" : "policy").utf8)
-            lws_close_reason(s.wsi, lws_close_status(rawValue: UInt32(s.closeCode)), &reason, reason.count)
-            return -1
-        }
-        // Caught up after an overflow: the current map replaces what was dropped, one trip's
-        // snapshot per WRITEABLE (an empty queue always takes it, however large).
-        while s.head == s.queue.count, !s.resyncTrips.isEmpty {
-            let hub = s.resyncTrips.removeFirst()
-            guard s.isSubscribed(hub) else { continue }
-            if let f = hub.snapshot() {
-                metrics.resyncSnapshots += 1
-                s.queue.append(f)
-                s.queuedBytes += f.count
-            } else if !hub.waiting.contains(where: { $0.0 === s }) {
-                hub.waiting.append((s, nil, nil))
-            }
-        }
-        guard s.head < s.queue.count else { return 0 }
-        let written: Int32
-        if s.queue.count - s.head >= 2, s.queue[s.head].count + 10 <= coalesceLimit {
-            written = writeCoalesced(s)
-        } else {
-            let f = s.queue[s.head]
-            s.head += 1
-            s.queuedBytes -= f.count
-            written = seatcast_lws_write_text(s.wsi, f.payload, f.count)
-        }
-        if s.head == s.queue.count {
-            s.queue.removeAll(keepingCapacity: s.queue.capacity <= 16)
-            s.head = 0
-        } else if s.head >= 64 && s.head * 2 >= s.queue.count {
-            // A client that stays behind never empties its queue: let go of sent frames.
-            s.queue.removeFirst(s.head)
-            s.head = 0
-        }
-        if written < 0 { return -1 }
-        if s.head < s.queue.count || !s.resyncTrips.isEmpty || s.closeCode != 0 { requestWritable(s) }
-        return 0
+        s.outbox.writable()
+        if s.broken { return -1 }
+        return flush(s, inCallback: true)
     }
 
-    var coalesceLimit: Int { 64 * 1024 }
-
-    /// Several queued messages in one write: each framed here as lws would (a final text
-    /// frame, unmasked, as a server sends), then sent as raw bytes. One send() and one
-    /// POLLOUT round trip for the whole backlog of a client that fell behind.
-    func writeCoalesced(_ s: Session) -> Int32 {
-        let pre = Frame.headroom
-        var out = pre
-        let first = s.head
-        let base = scratch.baseAddress!
-        while s.head < s.queue.count {
-            let f = s.queue[s.head]
-            let header = f.count < 126 ? 2 : f.count < 65536 ? 4 : 10
-            if out - pre + header + f.count > coalesceLimit { break }
-            let p = (base + out).assumingMemoryBound(to: UInt8.self)
-            p[0] = 0x81
-            if header == 2 {
-                p[1] = UInt8(f.count)
-            } else if header == 4 {
-                p[1] = 126
-                p[2] = UInt8(f.count >> 8)
-                p[3] = UInt8(f.count & 0xFF)
-            } else {
-                p[1] = 127
-                for i in 0..<8 { p[2 + i] = UInt8((f.count >> (8 * (7 - i))) & 0xFF) }
+    /// Writes the session's queue until it is empty or the socket would block. Inside a
+    /// WRITEABLE callback a close is carried out (returns -1); outside, it waits for one.
+    func flush(_ s: Session, inCallback: Bool) -> Int32 {
+        var writes = 0
+        while true {
+            switch s.outbox.next(maxBytes: writeChunk) {
+            case .idle:
+                return 0
+            case let .close(code):
+                guard inCallback else {
+                    requestWritable(s)
+                    return 0
+                }
+                var reason = Array((code == 1001 ? "server shutdown" : code == 1013 ? "too slow; reconnect" : "policy").utf8)
+                lws_close_reason(s.wsi, lws_close_status(rawValue: UInt32(code)), &reason, reason.count)
+                return -1
+            case let .snapshot(tripId):
+                // Caught up after an overflow: the current map replaces what was dropped.
+                guard let hub = s.subscriptions.first(where: { $0.tripId == tripId }) else { continue }
+                if let f = hub.snapshot() {
+                    metrics.resyncSnapshots += 1
+                    s.outbox.pushSnapshot(f)
+                } else if !hub.waiting.contains(where: { $0.0 === s }) {
+                    hub.waiting.append((s, nil, nil))
+                }
+            case let .write(frames):
+                // A long backlog goes on at the next WRITEABLE, so one client cannot hold
+                // the loop.
+                if writes == maxWritesPerFlush {
+                    requestWritable(s)
+                    return 0
+                }
+                writes += 1
+                switch write(s, frames) {
+                case .complete:
+                    continue
+                case .blocked:
+                    requestWritable(s)
+                    return 0
+                case .failed:
+                    s.broken = true
+                    if inCallback { return -1 }
+                    requestWritable(s)
+                    return 0
+                }
             }
-            (base + out + header).copyMemory(from: f.payload, byteCount: f.count)
-            out += header + f.count
-            s.head += 1
-            s.queuedBytes -= f.count
         }
-        metrics.coalescedWrites += 1
-        metrics.coalescedFrames += s.head - first
-        return seatcast_lws_write_raw(s.wsi, (base + pre).assumingMemoryBound(to: UInt8.self), out - pre)
+    }
+
+    var writeChunk: Int { 64 * 1024 }
+    var maxWritesPerFlush: Int { 4 }
+
+    enum WriteResult { case complete, blocked, failed }
+
+    /// One non-blocking send() of these frames, in order. What the kernel does not take
+    /// is copied whole into lws's own buffer (`lws_write` of raw bytes), which lws sends
+    /// before anything else; the frames then count as written.
+    func write(_ s: Session, _ frames: ArraySlice<Frame>) -> WriteResult {
+        let pre = Frame.headroom
+        let base = scratch.baseAddress!
+        var start: UnsafeRawPointer
+        var length: Int
+        var inScratch = false
+        if frames.count == 1, let f = frames.first {
+            start = UnsafeRawPointer(f.wire)
+            length = f.wireCount
+        } else {
+            length = 0
+            for f in frames {
+                (base + pre + length).copyMemory(from: f.wire, byteCount: f.wireCount)
+                length += f.wireCount
+            }
+            start = UnsafeRawPointer(base + pre)
+            inScratch = true
+            metrics.coalescedWrites += 1
+            metrics.coalescedFrames += frames.count
+        }
+        let n = seatcast_send_nonblocking(lws_get_socket_fd(s.wsi), start, length)
+        if n == length {
+            s.outbox.wrote(frames.count)
+            metrics.directWrites += 1
+            return .complete
+        }
+        if n < 0 {
+            let e = errno
+            return e == EAGAIN || e == EWOULDBLOCK || e == EINTR ? .blocked : .failed
+        }
+        // A short write: lws takes the rest (lws_write needs LWS_PRE bytes of headroom).
+        metrics.partialWrites += 1
+        let rest = length - n
+        if !inScratch { (base + pre).copyMemory(from: start + n, byteCount: rest) }
+        let restStart = inScratch ? base + pre + n : base + pre
+        s.outbox.wrote(frames.count)
+        if seatcast_lws_write_raw(s.wsi, restStart.assumingMemoryBound(to: UInt8.self), rest) < 0 { return .failed }
+        return .blocked
     }
 }

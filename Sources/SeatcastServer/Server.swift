@@ -21,9 +21,12 @@ public final class Server: @unchecked Sendable {
     var nextResumeToken = 0
     /// HTTP requests whose answer is not written yet; shutdown waits for them too.
     var httpInFlight = 0
-    /// Reused for coalesced writes (lws copies whatever the kernel does not take at once).
-    var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70 * 1024, alignment: 16)
+    /// Reused for coalesced writes and the rest of short ones (lws copies what it keeps).
+    var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 72 * 1024, alignment: 16)
     var sessions: [ObjectIdentifier: Session] = [:]
+    /// Sessions with frames pushed during this loop pass, written when the pass ends.
+    var flushList: [Session] = []
+    let outboxPolicy: Outbox.Policy
     var metrics = Metrics()
 
     // Set by the loop thread before `start` returns.
@@ -45,6 +48,8 @@ public final class Server: @unchecked Sendable {
         self.config = config
         self.backend = backend
         decoder = RequestDecoder(limits: config.limits)
+        outboxPolicy = Outbox.Policy(config.limits)
+        precondition(Frame.headroom >= Int(seatcast_lws_pre()), "Frame.headroom is less than LWS_PRE")
     }
 
     deinit {
@@ -168,6 +173,7 @@ public final class Server: @unchecked Sendable {
 
         while true {
             if lws_service(ctx, 0) < 0 { break }
+            flushPendingWrites()
             if stopping {
                 closeAllWhenIdle()
                 // Clients get up to 2 s more to complete the closing handshake.

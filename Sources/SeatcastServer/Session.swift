@@ -5,29 +5,17 @@ import SeatcastCore
 final class Session: @unchecked Sendable {
     let wsi: OpaquePointer
     let id: Int
-    /// Unsent frames; `head` is the next one. Reset when it empties.
-    var queue: [Frame] = []
-    var head = 0
-    var queuedBytes = 0
-    var writableRequested = false
+    /// The send side: queue, cap, resync and close policy (SeatcastCore's pure state machine).
+    var outbox = Outbox()
+    /// On the server's flush list for the end of this loop pass.
+    var flushPending = false
+    /// A write to the socket failed: close it at the next WRITEABLE.
+    var broken = false
     var subscriptions: [TripHub] = []
     /// Fragments of the message being received.
     var rx: [UInt8] = []
     var bucket: TokenBucket
-    /// Close with this code at the next WRITEABLE (after the queue drains when `drainBeforeClose`).
-    var closeCode: UInt16 = 0
-    var drainBeforeClose = false
     var closed = false
-    /// Stream frames were dropped: send these trips' snapshots once the queue drains.
-    var resyncTrips: [TripHub] = []
-    var resyncCount = 0
-    var resyncWindowStart = 0.0
-    /// When we began waiting for lws to let us write (0 when not waiting). A client whose
-    /// socket does not take data for a while is stalled; one that is merely handed a
-    /// large burst keeps getting WRITEABLE callbacks.
-    var waitingSince = 0.0
-    /// The pending resync already counted against the client.
-    var resyncCounted = false
     /// Trips whose resume from the outbox is in flight: their live events wait here.
     var resuming: [String: Resume] = [:]
 
@@ -44,4 +32,5 @@ final class Session: @unchecked Sendable {
     }
 
     func isSubscribed(_ hub: TripHub) -> Bool { subscriptions.contains { $0 === hub } }
+    var subscribedTripIds: [String] { subscriptions.map(\.tripId) }
 }
