@@ -13,6 +13,9 @@ extension Server {
         let s = Session(wsi: wsi, id: nextSessionId, limits: config.limits, now: Timestamp.monotonicSeconds())
         user.storeBytes(of: Unmanaged.passRetained(s).toOpaque(), as: UnsafeMutableRawPointer?.self)
         sessions[ObjectIdentifier(s)] = s
+        if var size = config.socketSendBuffer.map(Int32.init) {
+            _ = setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         metrics.connections += 1
         metrics.connectionsTotal += 1
         if stopping {

@@ -16,6 +16,9 @@ public struct ServerConfig: Sendable {
     /// Seconds of silence before lws pings a WebSocket, and before it hangs up.
     public var pingSeconds: UInt16 = 30
     public var hangupSeconds: UInt16 = 75
+    /// SO_SNDBUF for each WebSocket (nil: the kernel's default). Small values make writes
+    /// come back short, which tests use to exercise the partial-write path.
+    public var socketSendBuffer: Int?
     /// How the server logs (one line per notable thing). Called on the loop thread.
     public var log: @Sendable (String) -> Void = { _ in }
     /// Extra Prometheus text appended to /metrics (for example the store's counters).
