@@ -16,6 +16,11 @@ public struct AppConfig: Sendable {
     /// Outbox retention per trip: the last N events, none older than this many minutes.
     public var retainEvents: Int64 = 10_000
     public var retainMinutes: Double = 24 * 60
+    /// Seconds of silence before a WebSocket is pinged, and before it is hung up.
+    public var pingSeconds: UInt16 = 30
+    public var hangupSeconds: UInt16 = 75
+    /// SO_SNDBUF per WebSocket; nil keeps the kernel's default (tests make it tiny).
+    public var socketSendBuffer: Int?
 
     public init(databaseURL: String) { self.databaseURL = databaseURL }
 

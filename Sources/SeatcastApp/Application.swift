@@ -23,6 +23,9 @@ public final class Application: Sendable {
         sc.publicDir = config.publicDir
         sc.limits = config.limits
         sc.allowedOrigins = config.allowedOrigins
+        sc.pingSeconds = config.pingSeconds
+        sc.hangupSeconds = config.hangupSeconds
+        sc.socketSendBuffer = config.socketSendBuffer
         if !config.quiet {
             sc.log = { line in FileHandle.standardError.write(Data("seatcast: \(line)\n".utf8)) }
         }
