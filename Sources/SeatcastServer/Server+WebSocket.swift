@@ -329,8 +329,18 @@ extension Server {
         // A short write: lws takes the rest (lws_write needs LWS_PRE bytes of headroom).
         metrics.partialWrites += 1
         let rest = length - n
-        if !inScratch { (base + pre).copyMemory(from: start + n, byteCount: rest) }
-        let restStart = inScratch ? base + pre + n : base + pre
+        let restStart: UnsafeMutableRawPointer
+        if inScratch {
+            restStart = base + pre + n
+        } else {
+            // One frame, which may be larger than the scratch buffer (a large trip's snapshot).
+            if pre + rest > scratch.count {
+                scratch.deallocate()
+                scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: pre + rest, alignment: 16)
+            }
+            restStart = scratch.baseAddress! + pre
+            restStart.copyMemory(from: start + n, byteCount: rest)
+        }
         s.outbox.wrote(frames.count)
         if seatcast_lws_write_raw(s.wsi, restStart.assumingMemoryBound(to: UInt8.self), rest) < 0 { return .failed }
         return .blocked
