@@ -1,5 +1,5 @@
 // seatcast seat-map page. Plain JavaScript, no dependencies, CSP-clean (no inline
-// script or style, no eval). Speaks the wire protocol of PROTOCOL.md version 1.
+// script or style, no eval). Speaks the wire protocol of docs/PROTOCOL.md, version 1.
 'use strict';
 
 (function () {
