@@ -117,9 +117,10 @@ struct HoldLifecycleTests {
         let trip = try db.createTrip()
         // This server never sweeps after its start; other suites' servers (same database, running
         // in parallel) sweep every second, so the test keeps them off the seat with a row lock
-        // (their sweep skips locked rows) until the reserve is queued behind it.
+        // (their sweep skips locked rows) until the reserve is queued behind it. The TTL leaves
+        // time to take that lock before the hold ends.
         let server = try TestServer {
-            $0.holdTTL = 0.3
+            $0.holdTTL = 1.5
             $0.sweepInterval = 3600
         }
         defer { server.stop() }
@@ -127,25 +128,25 @@ struct HoldLifecycleTests {
         let n = map.seq + 1
         let a = try server.client(), b = try server.client()
         let holdA = "expiring-first-hold-01", holdB = "taking-second-hold-001"
+        let locker = try db.connect(), observer = try db.connect()
 
         try a.send(reserveJSON(trip, ["3A"], hold: holdA, id: "a"))
         let ra = try a.reply(id: "a")
         #expect(ra.type == "reserved")
         let untilA = try #require(ra["until"]?.stringValue)
 
-        let locker = try db.connect()
         try locker.exec("BEGIN")
         let lockerPid = try #require(try locker.exec("SELECT pg_backend_pid()").string(0, 0))
         try locker.exec("SELECT 1 FROM seats WHERE trip_id = $1 AND seat_no = '3A' FOR UPDATE", [trip])
         try waitFor("the hold on 3A to expire", timeout: 10) {
-            try db.sql("SELECT until <= now() FROM seats WHERE trip_id = $1 AND seat_no = '3A'", [trip]).string(0, 0) == "t"
+            try observer.exec("SELECT until <= now() FROM seats WHERE trip_id = $1 AND seat_no = '3A'", [trip]).string(0, 0) == "t"
         }
         #expect(try db.sql("SELECT status FROM seats WHERE trip_id = $1 AND seat_no = '3A'", [trip]).string(0, 0) == "held")
 
         try b.send(reserveJSON(trip, ["3A"], hold: holdB, id: "b"))
         try waitFor("the reserve to wait for the row lock", timeout: 10) {
-            try db.sql("SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))",
-                       [lockerPid]).int(0, 0) ?? 0 > 0
+            try observer.exec("SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))",
+                              [lockerPid]).int(0, 0) ?? 0 > 0
         }
         try locker.exec("COMMIT")
         let rb = try b.reply(id: "b", timeout: 10)
