@@ -1,5 +1,5 @@
 // seatcast seat-map page. Plain JavaScript, no dependencies, CSP-clean (no inline
-// script or style, no eval). Speaks the wire protocol of PROTOCOL.md version 1.
+// script or style, no eval). Speaks the wire protocol of docs/PROTOCOL.md, version 1.
 'use strict';
 
 (function () {
@@ -74,6 +74,12 @@
   // ---------------------------------------------------------------- state
 
   const HOLD = pageHoldToken();
+
+  /** The server's hold length in whole seconds as this tab learnt it from a hold it made; null before. */
+  let holdSeconds = (() => {
+    const v = parseInt(store.get('seatcast.holdSeconds'), 10);
+    return v > 0 ? v : null;
+  })();
 
   const state = {
     trips: [],
@@ -400,7 +406,10 @@
           // The reply may beat its seat_locked event: show the hold now.
           if (seat && seat.status === 'available') { seat.status = 'held'; seat.until = m.until || null; }
         }
-        if (!p.quiet) say(`Holding ${seatList(m.seats)} for you. Book it before the timer runs out.`, 'ok');
+        if (!p.quiet) {
+          learnHoldLength(untilMs(m.until), p.sentAt);
+          say(`Holding ${seatList(m.seats)} for you. Book it before the timer runs out.`, 'ok');
+        }
         break;
       }
       case 'confirmed': {
@@ -495,7 +504,7 @@
       if (!opts.quiet) say('Not connected right now; try again when the status says Live.', 'warn');
       return false;
     }
-    state.pending.set(id, { op, seats, quiet: !!opts.quiet, tripId: state.tripId });
+    state.pending.set(id, { op, seats, quiet: !!opts.quiet, tripId: state.tripId, sentAt: Date.now() });
     for (const s of seats) state.busy.add(s);
     for (const s of seats) { const seat = state.seats.get(s); if (seat) renderSeat(seat); }
     return true;
@@ -706,6 +715,28 @@
     $('book').textContent = n > 1 ? `Book ${n} seats` : 'Book';
     $('release').textContent = n > 1 ? `Release ${n}` : 'Release';
     $('race-run').disabled = !(live && !race.running && $('race-seat').options.length > 0);
+  }
+
+  /** A new hold's `until` minus the moment its request left: the server's hold TTL (plus the
+   *  request's own trip to the server, well under a second), on the clock the countdowns use. The
+   *  protocol does not announce the TTL, so the legend shows none until the first hold. */
+  function learnHoldLength(until, sentAt) {
+    if (!until || !sentAt) return;
+    const s = Math.floor((until - sentAt) / 1000);
+    if (s <= 0) return;
+    holdSeconds = s;
+    store.set('seatcast.holdSeconds', String(s));
+    renderLegend();
+  }
+
+  function renderLegend() {
+    const sample = $('legend-mine');
+    const text = holdSeconds ? fmtLeft(holdSeconds * 1000) : 'm:ss';
+    const tag = sample.querySelector('.seat-tag');
+    if (tag.textContent !== text) tag.textContent = text;
+    if (holdSeconds) sample.dataset.holdSeconds = String(holdSeconds);
+    else delete sample.dataset.holdSeconds;
+    $('legend-hold').textContent = holdSeconds ? `(holds last ${text})` : 'on your hold';
   }
 
   function renderAll() {
@@ -976,6 +1007,7 @@
 
   function start() {
     $('ws-url').textContent = wsUrl('/ws');
+    renderLegend();
     const map = $('seatmap');
     map.addEventListener('click', (e) => {
       const b = e.target.closest('.seat');

@@ -111,6 +111,74 @@ struct HoldLifecycleTests {
         #expect(try b.reply(id: "bc").type == "confirmed")
     }
 
+    /// A reserve that takes a seat whose hold expired before any sweep released it is the only event: subscribers see seat_locked (seq n), then seat_locked (seq n+1) with the new until, and no seat_released in between.
+    @Test func takingAnExpiredSeatIsOneSeatLocked() throws {
+        let db = TestDatabase.shared
+        let trip = try db.createTrip()
+        // This server never sweeps after its start; other suites' servers (same database, running
+        // in parallel) sweep every second, so the test keeps them off the seat with a row lock
+        // (their sweep skips locked rows) until the reserve is queued behind it. The TTL leaves
+        // time to take that lock before the hold ends.
+        let server = try TestServer {
+            $0.holdTTL = 1.5
+            $0.sweepInterval = 3600
+        }
+        defer { server.stop() }
+        let (sub, map) = try server.subscriber(trip)
+        let n = map.seq + 1
+        let a = try server.client(), b = try server.client()
+        let holdA = "expiring-first-hold-01", holdB = "taking-second-hold-001"
+        let locker = try db.connect(), observer = try db.connect()
+
+        try a.send(reserveJSON(trip, ["3A"], hold: holdA, id: "a"))
+        let ra = try a.reply(id: "a")
+        #expect(ra.type == "reserved")
+        let untilA = try #require(ra["until"]?.stringValue)
+
+        try locker.exec("BEGIN")
+        let lockerPid = try #require(try locker.exec("SELECT pg_backend_pid()").string(0, 0))
+        try locker.exec("SELECT 1 FROM seats WHERE trip_id = $1 AND seat_no = '3A' FOR UPDATE", [trip])
+        try waitFor("the hold on 3A to expire", timeout: 10) {
+            try observer.exec("SELECT until <= now() FROM seats WHERE trip_id = $1 AND seat_no = '3A'", [trip]).string(0, 0) == "t"
+        }
+        #expect(try db.sql("SELECT status FROM seats WHERE trip_id = $1 AND seat_no = '3A'", [trip]).string(0, 0) == "held")
+
+        try b.send(reserveJSON(trip, ["3A"], hold: holdB, id: "b"))
+        try waitFor("the reserve to wait for the row lock", timeout: 10) {
+            try observer.exec("SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))",
+                              [lockerPid]).int(0, 0) ?? 0 > 0
+        }
+        try locker.exec("COMMIT")
+        let rb = try b.reply(id: "b", timeout: 10)
+        #expect(rb.type == "reserved")
+        let untilB = try #require(rb["until"]?.stringValue)
+        #expect(untilB > untilA)
+
+        try a.send(reserveJSON(trip, ["9A"], id: "marker"))
+        #expect(try a.reply(id: "marker").type == "reserved")
+        let got = try sub.collect(until: "seat_locked") { $0.seatNo == "9A" }
+        let events = got.filter { $0.type?.hasPrefix("seat_") == true }
+            .map { "\($0.type!) \($0.seatNo!) \($0.seq.map(String.init) ?? "-") \($0["until"]?.stringValue ?? "-")" }
+        #expect(events == ["seat_locked 3A \(n) \(untilA)", "seat_locked 3A \(n + 1) \(untilB)",
+                           "seat_locked 9A \(n + 2) \(got.last?["until"]?.stringValue ?? "-")"])
+
+        // The database agrees: B's hold with the new until, and no expiry in the outbox.
+        let row = try db.sql("""
+            SELECT status, hold_hash = sha256(convert_to($2, 'UTF8')),
+                   to_char(until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+              FROM seats WHERE trip_id = $1 AND seat_no = '3A'
+            """, [trip, holdB])
+        #expect(row.string(0, 0) == "held")
+        #expect(row.string(0, 1) == "t")
+        #expect(row.string(0, 2) == untilB)
+        let log = try db.sql("SELECT seq, seat_no, kind FROM seat_events WHERE trip_id = $1 ORDER BY seq", [trip])
+        #expect((0..<log.rowCount).map { "\(log.string($0, 0)!) \(log.string($0, 1)!) \(log.string($0, 2)!)" }
+                == ["\(n) 3A locked", "\(n + 1) 3A locked", "\(n + 2) 9A locked"])
+        // A's hold ended by expiry: its late confirm says so.
+        try a.send(#"{"type":"confirm","tripId":"\#(trip)","hold":"\#(holdA)","id":"ac"}"#)
+        #expect(try a.reply(id: "ac")["reason"]?.stringValue == "hold_expired")
+    }
+
     /// The audit of a healthy trip is empty; one corrupted behind the triggers' back shows violations, counted in /metrics.
     @Test func audit() throws {
         let db = TestDatabase.shared
@@ -151,5 +219,14 @@ struct HoldLifecycleTests {
         }
         let n = try db.sql("SELECT count(*) FROM bookings WHERE trip_id = $1", [trip]).int(0, 0)
         #expect(n == 1)
+    }
+}
+
+/// Checks `condition` until it holds; throws after `timeout` seconds.
+private func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try !condition() {
+        guard Date() < deadline else { throw TestFailure("timed out after \(timeout)s waiting for \(what)") }
+        usleep(10_000)
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real-browser test of the seatcast page (Public/): two headless Chromium instances, A and B.
 
-    page_test.py --url http://127.0.0.1:PORT --trip TRIPID --artifacts DIR
+    page_test.py --url http://127.0.0.1:PORT --trip TRIPID --phone-trip TRIPID --hold-ttl SECONDS --artifacts DIR
 
 Checks, with explicit waits only (no fixed sleeps):
   - both pages load the trip (A through ?trip=, B through the trip picker) and go live;
@@ -12,10 +12,17 @@ Checks, with explicit waits only (no fixed sleeps):
   - a reload of A keeps A's hold (still "held by me");
   - the race control with N=10 reports 1 winner and 9 rejections;
   - a seq gap in B (one event dropped on purpose) makes B resubscribe with `since` and catch up;
-  - no Content-Security-Policy violation or uncaught script error in either console.
+  - the legend's "held by you" sample claims no hold length before A has held a seat, and the
+    server's hold TTL (--hold-ttl) once it has;
+  - no Content-Security-Policy violation or uncaught script error in either console;
+  - on a phone (a 390x844 screen) a 10-column trip (--phone-trip) is fully reachable: with the
+    seat map scrolled to its start, column A and the row numbers lie inside its scroll box; scrolled
+    to its end, the last column does; the page itself never scrolls sideways;
+  - the page's Content-Security-Policy lets it open WebSockets to its own origin only.
 
 On failure: screenshots, console logs and the DOM of both browsers go to DIR, the failure is
-printed, exit status 1. On success: prints `page_test: ok` (screenshots of both are kept in DIR).
+printed, exit status 1. On success: prints `page_test: ok` (screenshots of both are kept in DIR,
+with A-phone.png: the phone trip at 390 px, scrolled to its start).
 Needs Debian's chromium, chromium-driver and python3-selenium.
 """
 
@@ -141,7 +148,19 @@ def check(cond, message):
         raise Failure(message)
 
 
-def run(url, trip, a, b):
+def legend_hold(d):
+    """The legend's "held by you" sample: (the text on its tag, the hold length it claims in seconds or None)."""
+    sample = '.legend .swatch[data-status="mine"]'
+    tag = d.find_element(By.CSS_SELECTOR, sample + " .seat-tag").text.strip()
+    secs = attr(d, sample, "data-hold-seconds")
+    return tag, (int(secs) if secs and secs.isdigit() else None)
+
+
+def mmss(seconds):
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def run(url, trip, hold_ttl, a, b):
     base = url.rstrip("/")
     # A preselects the trip through the URL; B picks it in the trip picker.
     a.get(f"{base}/?trip={trip}")
@@ -167,6 +186,11 @@ def run(url, trip, a, b):
     check(len(free) >= 7, f"need 7 available seats on trip {trip}, found {len(free)}")
     s_book, s_release, s_keys, s_reload, s_race = free[0], free[1], free[2], free[3], free[-1]
 
+    # 0. Before any hold, the legend claims no hold length (the page has not learnt it yet).
+    tag, secs = legend_hold(a)
+    check(secs is None and not any(c.isdigit() for c in tag),
+          f"the legend shows a hold length ({tag!r}, {secs}) before the page has seen a hold")
+
     # 1. Hold in A: B sees it held within one second; A sees it as its own.
     seat(a, s_book).click()
     t0 = time.monotonic()
@@ -175,6 +199,12 @@ def run(url, trip, a, b):
     wait_status(a, s_book, "mine")
     wait(a, f"{s_book} in 'Your seats' with a countdown",
          lambda drv: any(":" in e.text for e in drv.find_elements(By.CSS_SELECTOR, f'#my-seats [data-seat="{s_book}"]')))
+    # The legend now shows the server's hold length (learnt from the hold's `until`; the reply
+    # can only add the request's own latency to it).
+    wait(a, "the legend to show a hold length", lambda drv: legend_hold(drv)[1] is not None)
+    tag, secs = legend_hold(a)
+    check(hold_ttl <= secs <= hold_ttl + 5 and tag == mmss(secs),
+          f"the legend's hold length is {tag!r} ({secs} s); the server's hold TTL is {hold_ttl} s ({mmss(hold_ttl)})")
 
     # 2. Book in A: B sees it booked.
     wait(a, "the Book button to be enabled", lambda drv: drv.find_element(By.ID, "book").is_enabled())
@@ -254,10 +284,107 @@ def run(url, trip, a, b):
 
     # 8. No CSP violations, no uncaught errors.
     for d in (a, b):
-        bad = [e["message"] for e in logs(d) if e.get("level") == "SEVERE"
-               and ("Content Security Policy" in e["message"] or "Uncaught" in e["message"])]
-        check(not bad, f"browser {d.seatcast_name} console errors: {bad}")
+        check_console(d)
     return held_after
+
+
+def check_console(d, since=0):
+    bad = [e["message"] for e in logs(d)[since:] if e.get("level") == "SEVERE"
+           and ("Content Security Policy" in e["message"] or "Uncaught" in e["message"])]
+    check(not bad, f"browser {d.seatcast_name} console errors: {bad}")
+
+
+# The box of an element and of the seat map's scroll box (its padding box, where content shows).
+GEOMETRY = """
+const box = document.querySelector('.coach');
+const el = arguments[0];
+const b = box.getBoundingClientRect(), r = el.getBoundingClientRect();
+const left = b.left + box.clientLeft, right = left + box.clientWidth;
+const x = r.left + r.width / 2, y = r.top + r.height / 2;
+const hit = document.elementFromPoint(x, y);
+return {left: r.left, right: r.right, boxLeft: left, boxRight: right, scrollLeft: box.scrollLeft,
+        hittable: !!hit && (hit === el || el.contains(hit))};
+"""
+
+
+def phone(url, trip, d, artifacts):
+    """A 10-column trip on a 390x844 phone screen: every column and the row numbers reachable."""
+    base = url.rstrip("/")
+    since = len(logs(d))
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
+    d.get(f"{base}/?trip={trip}")
+    wait_ready(d, trip)
+    width = d.execute_script("return window.innerWidth")
+    check(width == 390, f"the phone viewport is {width} px wide, not 390")
+    last_col = d.execute_script(
+        "return Math.max(...[...document.querySelectorAll('#seatmap [data-seat]')].map((e) => +e.dataset.col))")
+    check(last_col == 10, f"the phone trip should have 10 columns, the page shows {last_col}")
+    first = d.find_element(By.CSS_SELECTOR, '#seatmap [data-row="1"][data-col="1"]')
+    last = d.find_element(By.CSS_SELECTOR, f'#seatmap [data-row="1"][data-col="{last_col}"]')
+    row_label = d.find_elements(By.CSS_SELECTOR, "#seatmap .row-label")[0]
+    col_label = d.find_elements(By.CSS_SELECTOR, "#seatmap .col-label")[0]
+
+    overflow = d.execute_script("const b = document.querySelector('.coach'); return b.scrollWidth - b.clientWidth")
+    check(overflow > 0, "at 390 px the 10-column map should need to scroll sideways (the test would prove nothing)")
+    page = d.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    check(page <= 0, f"the page itself is {page} px wider than the phone screen")
+
+    d.execute_script("document.querySelector('.coach').scrollLeft = 0")
+    os.makedirs(artifacts, exist_ok=True)
+    d.save_screenshot(os.path.join(artifacts, f"{d.seatcast_name}-phone.png"))
+    for name, el in (("seat " + first.get_attribute("data-seat"), first), ("row number 1", row_label),
+                     ("column label " + col_label.text, col_label)):
+        g = d.execute_script(GEOMETRY, el)
+        check(g["left"] >= g["boxLeft"] - 0.5 and g["right"] <= g["boxRight"] + 0.5,
+              f"scrolled to the start, {name} is at {g['left']:.0f}..{g['right']:.0f}, outside the seat map's "
+              f"box {g['boxLeft']:.0f}..{g['boxRight']:.0f}: unreachable")
+        check(g["hittable"], f"{name} is covered by something else at the start of the seat map")
+
+    d.execute_script("const b = document.querySelector('.coach'); b.scrollLeft = b.scrollWidth")
+    g = d.execute_script(GEOMETRY, last)
+    check(g["scrollLeft"] > 0, "the seat map did not scroll")
+    check(g["left"] >= g["boxLeft"] - 0.5 and g["right"] <= g["boxRight"] + 0.5,
+          f"scrolled to the end, seat {last.get_attribute('data-seat')} is at {g['left']:.0f}..{g['right']:.0f}, "
+          f"outside the seat map's box {g['boxLeft']:.0f}..{g['boxRight']:.0f}: unreachable")
+    check(g["hittable"], f"seat {last.get_attribute('data-seat')} is covered by something else at the end of the seat map")
+    check_console(d, since)
+
+
+# Opens a WebSocket to `arguments[0]` from the page and reports what happened: the page's CSP
+# must refuse it (a securitypolicyviolation for connect-src) instead of letting it open.
+CSP_PROBE = """
+const url = arguments[0], done = arguments[arguments.length - 1];
+const seen = {violation: null, opened: false, closed: false, thrown: null};
+let finished = false;
+const finish = () => { if (!finished) { finished = true; done(seen); } };
+document.addEventListener('securitypolicyviolation', (e) => {
+  if (e.blockedURI && e.blockedURI.indexOf(new URL(url).host) >= 0) {
+    seen.violation = e.effectiveDirective || e.violatedDirective;
+    setTimeout(finish, 0);
+  }
+});
+try {
+  const ws = new WebSocket(url);
+  ws.onopen = () => { seen.opened = true; ws.close(); finish(); };
+  ws.onclose = () => { seen.closed = true; };
+} catch (e) {
+  seen.thrown = String(e);
+}
+setTimeout(finish, 8000);
+"""
+
+
+def csp_probe(url, d):
+    """The page may open WebSockets to its own origin (it went live) and to no other."""
+    base = url.rstrip("/")
+    host = base.split("//", 1)[1]
+    other = host.replace("127.0.0.1", "localhost") if "127.0.0.1" in host else host.replace("localhost", "127.0.0.1")
+    d.set_script_timeout(15)
+    seen = d.execute_async_script(CSP_PROBE, f"ws://{other}/ws")
+    check(not seen["opened"], f"the page opened a WebSocket to another origin (ws://{other}/ws): {seen}")
+    check(seen["violation"] == "connect-src",
+          f"no connect-src violation for a WebSocket to another origin (ws://{other}/ws): {seen}")
 
 
 def save_artifacts(artifacts, drivers, suffix=""):
@@ -292,6 +419,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", required=True, help="http://127.0.0.1:PORT")
     ap.add_argument("--trip", required=True, help="a trip id with at least 7 available seats")
+    ap.add_argument("--phone-trip", required=True, help="a trip id with 10 columns")
+    ap.add_argument("--hold-ttl", required=True, type=int, help="the server's hold TTL, whole seconds")
     ap.add_argument("--artifacts", required=True, help="directory for screenshots and logs")
     args = ap.parse_args()
 
@@ -309,7 +438,9 @@ def main():
                 errors.append(e)
         if errors:
             raise Failure(f"could not start Chromium through {CHROMEDRIVER}: {errors[0]}")
-        held_after = run(args.url, args.trip, *drivers)
+        held_after = run(args.url, args.trip, args.hold_ttl, *drivers)
+        phone(args.url, args.phone_trip, drivers[0], args.artifacts)
+        csp_probe(args.url, drivers[0])
         save_artifacts(args.artifacts, drivers, "-ok")
         print(f"page_test: hold seen in B {held_after * 1000:.0f} ms after the click in A; "
               f"total {time.monotonic() - started:.1f}s")
