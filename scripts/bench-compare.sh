@@ -8,6 +8,7 @@
 #   BENCH_STAMPEDE (1000) BENCH_STAMPEDE_RUNS (10)   stampede clients and runs
 #   BENCH_COMPARE_ORDER ("seatcast gohub")   which servers, in this order
 #   BENCH_GOHUB_POOL (8)              gohub's database connections
+#   BENCH_HANDSHAKES (256)            connection handshakes the load client keeps in flight
 #   BENCH_COMPARE_PORT (8183)         seatcast's port; gohub's is this + 100
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,14 +77,14 @@ for side in $order; do
   up=""
   for i in $(seq 1 100); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
   [ -n "$up" ] || { echo "bench-compare: $side did not come up on port $p" >&2; exit 1; }
-  ws="ws://127.0.0.1:$p"
+  common=(--url "ws://127.0.0.1:$p" --handshakes "${BENCH_HANDSHAKES:-256}")
   n=0
   for f in $fanouts; do
     n=$((n + 1))
-    "$bin" bench fanout --url "$ws" --trip "${side}_fan$n" --server-pid "$server" \
+    "$bin" bench fanout "${common[@]}" --trip "${side}_fan$n" --server-pid "$server" \
       --subscribers "${f%%:*}" --rate "${f##*:}" --seconds "${BENCH_FANOUT_SECONDS:-20}" | sed "s/^/$side /"
   done
-  "$bin" bench stampede --url "$ws" --trip "${side}_stamp" --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
+  "$bin" bench stampede "${common[@]}" --trip "${side}_stamp" --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
     --repeat "${BENCH_STAMPEDE_RUNS:-10}" | sed "s/^/$side /"
   stop_server
 done

@@ -7,6 +7,7 @@
 #   BENCH_CONNECTIONS (100) BENCH_INFLIGHT (16) BENCH_DURATION (10)   reserves
 #   BENCH_STAMPEDE (1000) BENCH_STAMPEDE_RUNS (10)   stampede clients, runs (then a summary line)
 #   BENCH_IDLE (5000)   idle connections; BENCH_PORT (8181)
+#   BENCH_HANDSHAKES (256)   connection handshakes the load client keeps in flight at once
 #   BENCH_SCENARIOS ("idle fanout reserves stampede")   which ones, in this order
 # idle runs first, on a fresh server: after a bigger run the allocator would reuse freed
 # memory and hide the per-connection cost.
@@ -46,24 +47,24 @@ done
 DATABASE_URL="$url" "$bin" serve --port "$port" --host 127.0.0.1 --rate-limit 1000000 >/dev/null 2>&1 &
 server=$!
 for i in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-ws="ws://127.0.0.1:$port"
+common=(--url "ws://127.0.0.1:$port" --handshakes "${BENCH_HANDSHAKES:-256}")
 echo "machine: $(nproc) cores, $(uname -r), open files $(ulimit -Hn) (hard); seatcast $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 for s in $scenarios; do
   case "$s" in
     idle)
-      "$bin" bench idle --url "$ws" --trip idle --server-pid "$server" --connections "${BENCH_IDLE:-5000}" ;;
+      "$bin" bench idle "${common[@]}" --trip idle --server-pid "$server" --connections "${BENCH_IDLE:-5000}" ;;
     fanout)
       n=0
       for f in $fanouts; do
         n=$((n + 1))
-        "$bin" bench fanout --url "$ws" --trip "fan$n" --server-pid "$server" \
+        "$bin" bench fanout "${common[@]}" --trip "fan$n" --server-pid "$server" \
           --subscribers "${f%%:*}" --rate "${f##*:}" "${events_arg[@]}"
       done ;;
     reserves)
-      "$bin" bench reserves --url "$ws" --trip res \
+      "$bin" bench reserves "${common[@]}" --trip res \
         --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
     stampede)
-      "$bin" bench stampede --url "$ws" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
+      "$bin" bench stampede "${common[@]}" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
         --repeat "${BENCH_STAMPEDE_RUNS:-10}" ;;
     *) echo "bench.sh: unknown scenario $s" >&2; exit 2 ;;
   esac

@@ -90,8 +90,8 @@ public enum Bench {
     /// RSS is read at the end. The run ends when every delivery arrived, or 10 s after the
     /// last one.
     public static func fanout(url: WebSocketURL, trip: String, seats: [String], subscribers: Int, events: Int,
-                              rate: Double, serverPid: Int32?) -> FanoutResult {
-        let lc = LoadClient(url: url)
+                              rate: Double, serverPid: Int32?, handshakes: Int = LoadClient.defaultHandshakes) -> FanoutResult {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var r = FanoutResult()
         r.events = events
         var snapshots = 0
@@ -191,8 +191,8 @@ public enum Bench {
     /// Each connection owns its own seats and keeps `inflight` of them cycling through
     /// reserve -> reserved -> release -> released -> reserve for `duration` seconds.
     public static func reserves(url: WebSocketURL, trip: String, seats: [String], connections: Int, inflight: Int,
-                                duration: Double) -> ThroughputResult {
-        let lc = LoadClient(url: url)
+                                duration: Double, handshakes: Int = LoadClient.defaultHandshakes) -> ThroughputResult {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
         let perConn = seats.count / connections
         precondition(perConn >= inflight, "not enough seats: \(seats.count) for \(connections) x \(inflight)")
         var r = ThroughputResult()
@@ -275,8 +275,9 @@ public enum Bench {
     /// seats (and the next run waits for that), so every run starts from free seats.
     /// `report` sees each run as it ends.
     public static func stampede(url: WebSocketURL, trip: String, seats: [String], clients: Int, runs: Int = 1,
+                                handshakes: Int = LoadClient.defaultHandshakes,
                                 report: (StampedeResult) -> Void = { _ in }) -> [StampedeResult] {
-        let lc = LoadClient(url: url)
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var r = StampedeResult()
         var releasing = false
         var released = 0
@@ -340,8 +341,9 @@ public enum Bench {
     }
 
     /// Server RSS growth per idle, subscribed connection.
-    public static func idle(url: WebSocketURL, trip: String, connections: Int, serverPid: Int32) -> IdleResult {
-        let lc = LoadClient(url: url)
+    public static func idle(url: WebSocketURL, trip: String, connections: Int, serverPid: Int32,
+                            handshakes: Int = LoadClient.defaultHandshakes) -> IdleResult {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var snapshots = 0
         lc.onMessage = { _, b in if FrameScan.isSnapshot(b) { snapshots += 1 } }
         // Warm up allocator and trip state with a small batch first.

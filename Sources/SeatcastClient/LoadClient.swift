@@ -29,7 +29,8 @@ public final class LoadClient {
     private var queuedHead = 0
     private var handshakes = 0
     /// Handshakes in flight at once.
-    public var maxHandshakes = 256
+    public let maxHandshakes: Int
+    public static let defaultHandshakes = 256
     public private(set) var openCount = 0
     public private(set) var closedCount = 0
     public private(set) var failedCount = 0
@@ -37,8 +38,9 @@ public final class LoadClient {
     public var onMessage: (Int, UnsafeRawBufferPointer) -> Void = { _, _ in }
     public var onOpen: (Int) -> Void = { _ in }
 
-    public init(url: WebSocketURL) {
+    public init(url: WebSocketURL, maxHandshakes: Int = LoadClient.defaultHandshakes) {
         self.url = url
+        self.maxHandshakes = max(1, maxHandshakes)
         // lws sizes its descriptor table from the soft limit when the context is made.
         LoadClient.raiseFileLimit()
         lws_set_log_level(0, nil)

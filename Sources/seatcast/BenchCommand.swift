@@ -23,6 +23,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "stampede: seats contended.") var seatCount = 10
     @Option(help: "stampede: runs over the same connections; with more than one, a summary line follows.")
     var `repeat` = 1
+    @Option(help: "Connection handshakes in flight at once (the rest wait their turn).")
+    var handshakes = LoadClient.defaultHandshakes
     @Option(name: .customLong("target-ms"), help: "stampede: the summary counts runs within this many ms.")
     var targetMs: Double = 50
 
@@ -35,18 +37,19 @@ struct BenchCommand: ParsableCommand {
             let n = seconds.map { Int(($0 * rate).rounded()) } ?? events
             guard n >= 1, rate > 0, subscribers >= 1 else { throw ValidationError("fanout needs events, rate and subscribers > 0") }
             print(Bench.fanout(url: url, trip: trip, seats: seats, subscribers: subscribers, events: n, rate: rate,
-                               serverPid: serverPid))
+                               serverPid: serverPid, handshakes: handshakes))
         case "reserves":
             print(Bench.reserves(url: url, trip: trip, seats: seats, connections: connections, inflight: inflight,
-                                 duration: duration))
+                                 duration: duration, handshakes: handshakes))
         case "stampede":
             guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
             let runs = Bench.stampede(url: url, trip: trip, seats: Array(seats.prefix(seatCount)), clients: connections,
-                                      runs: `repeat`) { print($0); fflush(nil) }
+                                      runs: `repeat`, handshakes: handshakes) { print($0); fflush(nil) }
             if runs.count > 1 { print(Bench.StampedeSummary(runs: runs, targetMilliseconds: targetMs)) }
         case "idle":
             guard let serverPid else { throw ValidationError("idle needs --server-pid") }
-            print(Bench.idle(url: url, trip: trip, connections: connections, serverPid: serverPid))
+            print(Bench.idle(url: url, trip: trip, connections: connections, serverPid: serverPid,
+                             handshakes: handshakes))
         default:
             throw ValidationError("unknown scenario \(scenario)")
         }
