@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # `make bench`: the benchmarks of BENCHMARKS.md, on this machine, against a release build
 # and a private PostgreSQL (fsync on, like production). Prints one line per scenario.
-#   BENCH_SUBSCRIBERS (2000) BENCH_EVENTS (1000) BENCH_RATE (200) BENCH_CONNECTIONS (100)
-#   BENCH_INFLIGHT (16) BENCH_DURATION (10) BENCH_STAMPEDE (1000) BENCH_IDLE (5000)
+#   BENCH_FANOUT ("2000:25 8000:6 19000:2")  fanout runs, SUBSCRIBERS:EVENTS_PER_SECOND each
+#   BENCH_FANOUT_SECONDS (20)   how long each fanout run sends events
+#   (BENCH_SUBSCRIBERS, BENCH_EVENTS, BENCH_RATE: one fanout run of that size instead, as before)
+#   BENCH_CONNECTIONS (100) BENCH_INFLIGHT (16) BENCH_DURATION (10)   reserves
+#   BENCH_STAMPEDE (1000) BENCH_STAMPEDE_RUNS (10)   stampede clients, runs (then a summary line)
+#   BENCH_IDLE (5000)   idle connections; BENCH_PORT (8181)
+#   BENCH_HANDSHAKES (256)   connection handshakes the load client keeps in flight at once
+#   BENCH_SCENARIOS ("idle fanout reserves stampede")   which ones, in this order
+# idle runs first, on a fresh server: after a bigger run the allocator would reuse freed
+# memory and hide the per-connection cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product seatcast >/dev/null
@@ -17,21 +25,49 @@ cleanup() {
   scripts/pg.sh destroy "$dir"
 }
 trap cleanup EXIT
+
+if [ -z "${BENCH_FANOUT:-}" ] && [ -n "${BENCH_SUBSCRIBERS:-}${BENCH_EVENTS:-}${BENCH_RATE:-}" ]; then
+  fanouts="${BENCH_SUBSCRIBERS:-2000}:${BENCH_RATE:-200}"
+  events_arg=(--events "${BENCH_EVENTS:-1000}")
+else
+  fanouts=${BENCH_FANOUT:-2000:25 8000:6 19000:2}
+  events_arg=(--seconds "${BENCH_FANOUT_SECONDS:-20}")
+fi
+scenarios=${BENCH_SCENARIOS:-idle fanout reserves stampede}
+
 "$bin" migrate --database-url "$url" >/dev/null
-"$bin" trip create fan --name fanout --rows 25 --cols 4 --database-url "$url" >/dev/null
+n=0
+for f in $fanouts; do
+  n=$((n + 1))
+  "$bin" trip create "fan$n" --name "fanout $f" --rows 25 --cols 4 --database-url "$url" >/dev/null
+done
 "$bin" trip create res --name reserves --rows 200 --cols 20 --database-url "$url" >/dev/null
 "$bin" trip create stamp --name stampede --rows 3 --cols 4 --database-url "$url" >/dev/null
 "$bin" trip create idle --name idle --rows 12 --cols 4 --database-url "$url" >/dev/null
 DATABASE_URL="$url" "$bin" serve --port "$port" --host 127.0.0.1 --rate-limit 1000000 >/dev/null 2>&1 &
 server=$!
 for i in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-ws="ws://127.0.0.1:$port"
-echo "machine: $(nproc) cores, $(uname -r); seatcast $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-"$bin" bench fanout --url "$ws" --trip fan --server-pid "$server" \
-  --subscribers "${BENCH_SUBSCRIBERS:-2000}" --events "${BENCH_EVENTS:-1000}" --rate "${BENCH_RATE:-200}"
-"$bin" bench reserves --url "$ws" --trip res \
-  --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}"
-"$bin" bench stampede --url "$ws" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10
-"$bin" bench idle --url "$ws" --trip idle --server-pid "$server" --connections "${BENCH_IDLE:-5000}"
+common=(--url "ws://127.0.0.1:$port" --handshakes "${BENCH_HANDSHAKES:-256}")
+echo "machine: $(nproc) cores, $(uname -r), open files $(ulimit -Hn) (hard); seatcast $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+for s in $scenarios; do
+  case "$s" in
+    idle)
+      "$bin" bench idle "${common[@]}" --trip idle --server-pid "$server" --connections "${BENCH_IDLE:-5000}" ;;
+    fanout)
+      n=0
+      for f in $fanouts; do
+        n=$((n + 1))
+        "$bin" bench fanout "${common[@]}" --trip "fan$n" --server-pid "$server" \
+          --subscribers "${f%%:*}" --rate "${f##*:}" "${events_arg[@]}"
+      done ;;
+    reserves)
+      "$bin" bench reserves "${common[@]}" --trip res \
+        --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
+    stampede)
+      "$bin" bench stampede "${common[@]}" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
+        --repeat "${BENCH_STAMPEDE_RUNS:-10}" ;;
+    *) echo "bench.sh: unknown scenario $s" >&2; exit 2 ;;
+  esac
+done
 echo "server metrics after the run:"
-curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^seatcast_(fanout_seconds_(sum|count)|db_transactions_total|queue_overflows_total|events_delivered_total|coalesced_(writes|frames)_total) '
+curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^seatcast_(fanout_seconds_(sum|count)|db_transactions_total|queue_overflows_total|events_delivered_total|coalesced_(writes|frames)_total) ' || true

@@ -51,65 +51,124 @@ public enum Bench {
         public var p50 = 0.0, p99 = 0.0, max = 0.0
         public var seconds = 0.0
         public var serverCPU: Double?
+        public var serverRSS: Int?
+        public var clientCPU = 0.0
+        /// Snapshots subscribers got during the run (a server's resync of a slow client),
+        /// subscribers that were closed, requests of the actor that did not succeed, and
+        /// connections that never opened.
+        public var resyncs = 0, closed = 0, actorFailures = 0, connectFailures = 0
         public var description: String {
             var s = "fanout: \(subscribers) subscribers, \(events) events, \(deliveries)/\(expected) deliveries in "
             s += String(format: "%.2f s; latency request->subscriber p50 %.2f ms, p99 %.2f ms, max %.2f ms", seconds, p50, p99, max)
             if let c = serverCPU {
                 s += String(format: "; server CPU %.2f s = %.2f us per delivered event", c, c * 1e6 / Double(Swift.max(deliveries, 1)))
             }
+            if let rss = serverRSS { s += String(format: "; server RSS %.1f MB", Double(rss) / 1_048_576) }
+            s += String(format: "; load client CPU %.2f s", clientCPU)
+            let trouble = [(resyncs, "resync snapshots"), (closed, "subscribers closed"),
+                           (actorFailures, "actor requests failed"), (connectFailures, "connections failed")]
+                .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+            if !trouble.isEmpty { s += "; " + trouble.joined(separator: ", ") }
             return s
         }
     }
 
-    /// `subscribers` clients subscribe to `trip`; one actor changes seats at `rate` changes
-    /// per second (reserve every seat in turn, then release them); every subscriber's
-    /// receipt of each event is timed from the actor's request.
+    /// CPU seconds (user + system) this process has used.
+    public static func ownCPUSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6
+            + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    }
+
+    /// `subscribers` clients subscribe to `trip`; one unsubscribed actor changes seats at
+    /// `rate` changes per second, each seat reserved and then released by the next change
+    /// (so one hold never has more than one seat: no hold quota gets in the way). Each event
+    /// is one `seq` after the subscribers' snapshot, so a subscriber's receipt of `seq` is
+    /// timed from the request that caused it. Server CPU is the server process's own
+    /// user+system time (/proc/PID/stat) from the first request to the end of the run;
+    /// RSS is read at the end. The run ends when every delivery arrived, or 10 s after the
+    /// last one.
     public static func fanout(url: WebSocketURL, trip: String, seats: [String], subscribers: Int, events: Int,
-                              rate: Double, serverPid: Int32?) -> FanoutResult {
-        let lc = LoadClient(url: url)
+                              rate: Double, serverPid: Int32?, handshakes: Int = LoadClient.defaultHandshakes) -> FanoutResult {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
+        var r = FanoutResult()
+        r.events = events
         var snapshots = 0
-        var sent: [String: Double] = [:]
+        var baseSeq: Int64 = -1
+        var running = false
+        var sent = [Double](repeating: 0, count: events)
         var latencies: [Double] = []
         latencies.reserveCapacity(subscribers * events)
+        var lastMessage = 0.0
         var actor = -1
         lc.onMessage = { i, b in
-            if i == actor { return }
-            guard b.count > 9 else { return }
+            if i == actor {
+                // {"type":"reserved" / "released"; anything else ("rejected", "error") means lost events.
+                if !(b.count > 12 && b[9] == UInt8(ascii: "r") && (b[11] == UInt8(ascii: "s") || b[11] == UInt8(ascii: "l"))) {
+                    r.actorFailures += 1
+                }
+                lastMessage = Timestamp.monotonicSeconds()
+                return
+            }
+            guard b.count > 14 else { return }
             // {"type":"seat_locked" / "seat_released" / "snapshot"
-            switch b[14] {
-            case UInt8(ascii: "l"), UInt8(ascii: "r"):
-                guard let seat = FrameScan.string("seatNo", in: b) else { return }
-                let key = (b[14] == UInt8(ascii: "l") ? "L" : "R") + seat
-                if let t = sent[key] { latencies.append(Timestamp.monotonicSeconds() - t) }
-            default:
-                if FrameScan.isSnapshot(b) { snapshots += 1 }
+            if b[9] == UInt8(ascii: "s") && b[10] == UInt8(ascii: "e") && b[13] == UInt8(ascii: "_") {
+                guard running, let seq = FrameScan.seq(in: b) else { return }
+                let k = Int(seq - baseSeq) - 1
+                if k >= 0 && k < events && sent[k] > 0 {
+                    let now = Timestamp.monotonicSeconds()
+                    latencies.append(now - sent[k])
+                    lastMessage = now
+                }
+            } else if FrameScan.isSnapshot(b) {
+                if running {
+                    r.resyncs += 1
+                } else {
+                    snapshots += 1
+                    baseSeq = Swift.max(baseSeq, FrameScan.seq(in: b) ?? -1)
+                }
             }
         }
-        lc.connect(subscribers, path: "/ws/trips/\(trip)")
+        // The actor first releases whatever its hold has left from an earlier run on this
+        // trip (a reserve of a seat it already holds would change nothing: no event).
+        let actorHold = hold(0)
         actor = lc.connect(1, path: "/ws")
-        _ = lc.run(timeout: 120) { snapshots >= subscribers && lc.openCount >= subscribers + 1 }
-        var r = FanoutResult()
+        _ = lc.run(timeout: 30) { lc.openCount == 1 || lc.failedCount > 0 }
+        lc.send(actor, #"{"type":"release","tripId":"\#(trip)","hold":"\#(actorHold)"}"#)
+        _ = lc.run(timeout: 30) { r.actorFailures > 0 || lastMessage > 0 }
+        lc.connect(subscribers, path: "/ws/trips/\(trip)")
+        _ = lc.run(timeout: Swift.max(120, Double(subscribers) / 50)) {
+            (snapshots >= subscribers && lc.openCount >= subscribers + 1) || lc.connectingCount == 0 && lc.failedCount > 0
+        }
+        r.connectFailures = lc.failedCount
         r.subscribers = snapshots
-        r.events = events
         r.expected = events * snapshots
+        let closed0 = lc.closedCount
+        running = true
         let cpu0 = serverPid.flatMap(cpuSeconds)
+        let own0 = ownCPUSeconds()
         let t0 = Timestamp.monotonicSeconds()
+        lastMessage = t0
         var next = 0
-        _ = lc.run(timeout: Double(events) / rate + 60) {
+        _ = lc.run(timeout: Double(events) / rate + 120) {
             let now = Timestamp.monotonicSeconds()
             while next < events && Double(next) / rate <= now - t0 {
-                let seat = seats[next % seats.count]
-                let reserving = (next / seats.count) % 2 == 0
-                sent[(reserving ? "L" : "R") + seat] = Timestamp.monotonicSeconds()
-                lc.send(actor, reserving
-                    ? #"{"type":"reserve","tripId":"\#(trip)","seats":["\#(seat)"],"hold":"\#(hold(0))"}"#
-                    : #"{"type":"release","tripId":"\#(trip)","seats":["\#(seat)"],"hold":"\#(hold(0))"}"#)
+                let seat = seats[(next / 2) % seats.count]
+                sent[next] = Timestamp.monotonicSeconds()
+                lc.send(actor, next % 2 == 0
+                    ? #"{"type":"reserve","tripId":"\#(trip)","seats":["\#(seat)"],"hold":"\#(actorHold)"}"#
+                    : #"{"type":"release","tripId":"\#(trip)","seats":["\#(seat)"],"hold":"\#(actorHold)"}"#)
                 next += 1
             }
-            return next == events && latencies.count >= r.expected
+            // Done when every delivery arrived, or 10 s after the last one once all are sent.
+            return next == events && (latencies.count >= r.expected || now - Swift.max(lastMessage, sent[events - 1]) > 10)
         }
-        r.seconds = Timestamp.monotonicSeconds() - t0
+        r.seconds = Swift.max(lastMessage, t0) - t0
         if let c0 = cpu0, let c1 = serverPid.flatMap(cpuSeconds) { r.serverCPU = c1 - c0 }
+        r.serverRSS = serverPid.flatMap(rssBytes)
+        r.clientCPU = ownCPUSeconds() - own0
+        r.closed = lc.closedCount - closed0
         r.deliveries = latencies.count
         let sorted = latencies.map { $0 * 1000 }.sorted()
         r.p50 = percentile(sorted, 0.5)
@@ -132,8 +191,8 @@ public enum Bench {
     /// Each connection owns its own seats and keeps `inflight` of them cycling through
     /// reserve -> reserved -> release -> released -> reserve for `duration` seconds.
     public static func reserves(url: WebSocketURL, trip: String, seats: [String], connections: Int, inflight: Int,
-                                duration: Double) -> ThroughputResult {
-        let lc = LoadClient(url: url)
+                                duration: Double, handshakes: Int = LoadClient.defaultHandshakes) -> ThroughputResult {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
         let perConn = seats.count / connections
         precondition(perConn >= inflight, "not enough seats: \(seats.count) for \(connections) x \(inflight)")
         var r = ThroughputResult()
@@ -193,31 +252,81 @@ public enum Bench {
         }
     }
 
-    /// `clients` connections, all open, each reserving one of `seats` at the same moment.
-    public static func stampede(url: WebSocketURL, trip: String, seats: [String], clients: Int) -> StampedeResult {
-        let lc = LoadClient(url: url)
+    public struct StampedeSummary: CustomStringConvertible {
+        public var runs: [StampedeResult]
+        public var targetMilliseconds: Double
+        public init(runs: [StampedeResult], targetMilliseconds: Double = 50) {
+            self.runs = runs
+            self.targetMilliseconds = targetMilliseconds
+        }
+        public var description: String {
+            let ms = runs.map(\.milliseconds).sorted()
+            guard !ms.isEmpty else { return "stampede: no runs" }
+            let median = ms.count % 2 == 1 ? ms[ms.count / 2] : (ms[ms.count / 2 - 1] + ms[ms.count / 2]) / 2
+            let within = ms.filter { $0 <= targetMilliseconds }.count
+            let clean = runs.filter { $0.replies == $0.clients && $0.reserved == $0.seats && $0.errors == 0 }.count
+            return String(format: "stampede x%d: median %.1f ms, min %.1f ms, max %.1f ms; %d of %d runs within %.0f ms; %d of %d runs fully answered (%d reserved each, no errors)",
+                          ms.count, median, ms.first!, ms.last!, within, ms.count, targetMilliseconds, clean, ms.count, runs.first?.seats ?? 0)
+        }
+    }
+
+    /// `clients` connections, all open, each reserving one of `seats` at the same moment;
+    /// `runs` times over the same connections. After each run the winners release their
+    /// seats (and the next run waits for that), so every run starts from free seats.
+    /// `report` sees each run as it ends.
+    public static func stampede(url: WebSocketURL, trip: String, seats: [String], clients: Int, runs: Int = 1,
+                                handshakes: Int = LoadClient.defaultHandshakes,
+                                report: (StampedeResult) -> Void = { _ in }) -> [StampedeResult] {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var r = StampedeResult()
-        r.clients = clients
-        r.seats = seats.count
+        var releasing = false
+        var released = 0
+        var winners: [Int] = []
         var last = 0.0
-        lc.onMessage = { _, b in
+        lc.onMessage = { c, b in
+            if releasing {
+                released += 1
+                return
+            }
             r.replies += 1
             last = Timestamp.monotonicSeconds()
             switch FrameScan.string("type", in: b) {
-            case "reserved": r.reserved += 1
+            case "reserved":
+                r.reserved += 1
+                winners.append(c)
             case "rejected": r.rejected += 1
             default: r.errors += 1
             }
         }
         lc.connect(clients, path: "/ws")
-        _ = lc.run(timeout: 60) { lc.openCount >= clients }
-        let t0 = Timestamp.monotonicSeconds()
-        for c in 0..<clients {
-            lc.send(c, #"{"type":"reserve","tripId":"\#(trip)","seats":["\#(seats[c % seats.count])"],"hold":"\#(hold(c))"}"#)
+        _ = lc.run(timeout: Swift.max(60, Double(clients) / 50)) {
+            lc.openCount >= clients || (lc.connectingCount == 0 && lc.failedCount > 0)
         }
-        _ = lc.run(timeout: 30) { r.replies >= clients }
-        r.milliseconds = (last - t0) * 1000
-        return r
+        var results: [StampedeResult] = []
+        for _ in 0..<runs {
+            r = StampedeResult()
+            r.clients = clients
+            r.seats = seats.count
+            winners = []
+            let t0 = Timestamp.monotonicSeconds()
+            for c in 0..<clients {
+                lc.send(c, #"{"type":"reserve","tripId":"\#(trip)","seats":["\#(seats[c % seats.count])"],"hold":"\#(hold(c))"}"#)
+            }
+            _ = lc.run(timeout: 30) { r.replies >= clients }
+            r.milliseconds = (last - t0) * 1000
+            results.append(r)
+            report(r)
+            // Free the seats for the next run, then let the server settle.
+            releasing = true
+            released = 0
+            for c in winners {
+                lc.send(c, #"{"type":"release","tripId":"\#(trip)","seats":["\#(seats[c % seats.count])"],"hold":"\#(hold(c))"}"#)
+            }
+            _ = lc.run(timeout: 30) { released >= winners.count }
+            _ = lc.run(timeout: 0.2) { false }
+            releasing = false
+        }
+        return results
     }
 
     // MARK: Idle memory
@@ -232,8 +341,9 @@ public enum Bench {
     }
 
     /// Server RSS growth per idle, subscribed connection.
-    public static func idle(url: WebSocketURL, trip: String, connections: Int, serverPid: Int32) -> IdleResult {
-        let lc = LoadClient(url: url)
+    public static func idle(url: WebSocketURL, trip: String, connections: Int, serverPid: Int32,
+                            handshakes: Int = LoadClient.defaultHandshakes) -> IdleResult {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var snapshots = 0
         lc.onMessage = { _, b in if FrameScan.isSnapshot(b) { snapshots += 1 } }
         // Warm up allocator and trip state with a small batch first.

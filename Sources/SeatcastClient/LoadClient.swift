@@ -6,12 +6,15 @@ import Synchronization
 /// Many client WebSockets on one libwebsockets context and one thread, for benchmarks.
 /// Connection `i` is told apart by lws' opaque user data. A ticker thread wakes the
 /// service loop every millisecond so `run(until:)` can check the clock and pace work.
+/// Connections open at most `maxHandshakes` at a time (the rest wait in `queued`), so
+/// tens of thousands of them neither overflow the server's listen backlog nor stall.
 public final class LoadClient {
     struct Conn {
         var wsi: OpaquePointer?
         var out: [[UInt8]] = []
         var rx: [UInt8] = []
         var open = false
+        var connecting = false
     }
 
     let url: WebSocketURL
@@ -19,6 +22,15 @@ public final class LoadClient {
     var ctx: OpaquePointer?
     private var cStrings: [UnsafeMutablePointer<CChar>] = []
     private var protos: UnsafeMutablePointer<lws_protocols>?
+    private var hostC: UnsafePointer<CChar>?
+    private var hostHeaderC: UnsafePointer<CChar>?
+    /// Connections not started yet: index and path.
+    private var queued: [(Int, UnsafePointer<CChar>)] = []
+    private var queuedHead = 0
+    private var handshakes = 0
+    /// Handshakes in flight at once.
+    public let maxHandshakes: Int
+    public static let defaultHandshakes = 256
     public private(set) var openCount = 0
     public private(set) var closedCount = 0
     public private(set) var failedCount = 0
@@ -26,15 +38,21 @@ public final class LoadClient {
     public var onMessage: (Int, UnsafeRawBufferPointer) -> Void = { _, _ in }
     public var onOpen: (Int) -> Void = { _ in }
 
-    public init(url: WebSocketURL) {
+    public init(url: WebSocketURL, maxHandshakes: Int = LoadClient.defaultHandshakes) {
         self.url = url
+        self.maxHandshakes = max(1, maxHandshakes)
+        // lws sizes its descriptor table from the soft limit when the context is made.
+        LoadClient.raiseFileLimit()
         lws_set_log_level(0, nil)
         let p = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         p.initialize(repeating: lws_protocols(), count: 2)
-        p[0].name = c("seatcast-load")
+        p[0].name = UnsafePointer(strdup("seatcast-load")!)
         p[0].callback = seatcastLoadCallback
-        p[0].rx_buffer_size = 65536
+        // Per connection: a snapshot of a 100-seat trip is ~7 KB; larger messages arrive
+        // in parts and are reassembled.
+        p[0].rx_buffer_size = 16384
         protos = p
+        cStrings.append(UnsafeMutablePointer(mutating: p[0].name!))
         var info = lws_context_creation_info()
         info.port = -1  // CONTEXT_PORT_NO_LISTEN
         info.protocols = UnsafePointer(p)
@@ -42,12 +60,29 @@ public final class LoadClient {
         info.fd_limit_per_thread = 0
         ctx = lws_create_context(&info)
         precondition(ctx != nil, "cannot create a client context")
+        hostC = c(url.host)
+        hostHeaderC = c("\(url.host):\(url.port)")
     }
 
     deinit {
         if let ctx { lws_context_destroy(ctx) }
         protos?.deallocate()
         for p in cStrings { free(p) }
+    }
+
+    /// Every connection is a file descriptor: lift the soft RLIMIT_NOFILE to the hard
+    /// limit (19,000 connections need more than the usual 1,024). Returns the new limit.
+    @discardableResult
+    public static func raiseFileLimit() -> Int {
+        var lim = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &lim) == 0 else { return 0 }
+        if lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max
+            _ = setrlimit(resource, &lim)
+            _ = getrlimit(resource, &lim)
+        }
+        return Int(lim.rlim_cur)
     }
 
     private func c(_ s: String) -> UnsafePointer<CChar> {
@@ -57,30 +92,56 @@ public final class LoadClient {
     }
 
     public var count: Int { conns.count }
+    /// Connections started or waiting to start that have not opened or failed yet.
+    public var connectingCount: Int { handshakes + queued.count - queuedHead }
 
-    /// Starts `n` more connections to `path`; returns the index of the first.
+    /// Queues `n` more connections to `path` (opened while `run` services); returns the
+    /// index of the first.
     @discardableResult
     public func connect(_ n: Int, path: String) -> Int {
         let first = conns.count
-        let pathC = c(path), hostC = c(url.host), hostHeader = c("\(url.host):\(url.port)")
+        let pathC = c(path)
         for i in first..<(first + n) {
             conns.append(Conn())
+            queued.append((i, pathC))
+        }
+        startQueued()
+        return first
+    }
+
+    private func startQueued() {
+        while handshakes < maxHandshakes && queuedHead < queued.count {
+            let (i, pathC) = queued[queuedHead]
+            queuedHead += 1
             var ci = lws_client_connect_info()
             ci.context = ctx
             ci.address = hostC
             ci.port = Int32(url.port)
             ci.path = pathC
-            ci.host = hostHeader
+            ci.host = hostHeaderC
             ci.ietf_version_or_minus_one = -1
             ci.opaque_user_data = UnsafeMutableRawPointer(bitPattern: i + 1)
-            if lws_client_connect_via_info(&ci) == nil { failedCount += 1 }
+            handshakes += 1
+            conns[i].connecting = true
+            // NULL: failed at once; lws may or may not have said CONNECTION_ERROR already.
+            if lws_client_connect_via_info(&ci) == nil { handshakeEnded(i, failed: true) }
         }
-        return first
+        if queuedHead == queued.count {
+            queued.removeAll()
+            queuedHead = 0
+        }
     }
 
     public func send(_ i: Int, _ text: String) {
         conns[i].out.append(Array(text.utf8))
         if let wsi = conns[i].wsi { lws_callback_on_writable(wsi) }
+    }
+
+    private func handshakeEnded(_ i: Int, failed: Bool) {
+        guard conns[i].connecting else { return }
+        conns[i].connecting = false
+        handshakes -= 1
+        if failed { failedCount += 1 }
     }
 
     /// Services connections until `done()` is true or `timeout` seconds pass; returns `done()`.
@@ -92,6 +153,7 @@ public final class LoadClient {
         while !done() {
             if Timestamp.monotonicSeconds() > deadline { return false }
             if lws_service(ctx, 0) < 0 { return false }
+            startQueued()
         }
         return true
     }
@@ -102,6 +164,7 @@ public final class LoadClient {
         guard i >= 0, i < conns.count else { return 0 }
         switch reason {
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
+            handshakeEnded(i, failed: false)
             conns[i].wsi = wsi
             conns[i].open = true
             openCount += 1
@@ -129,7 +192,7 @@ public final class LoadClient {
             if n < 0 { return -1 }
             if !conns[i].out.isEmpty { lws_callback_on_writable(wsi) }
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-            failedCount += 1
+            handshakeEnded(i, failed: true)
             conns[i].wsi = nil
         case LWS_CALLBACK_CLIENT_CLOSED:
             if conns[i].open { closedCount += 1 }
@@ -207,6 +270,20 @@ public enum FrameScan {
             any = true
         }
         return any ? v : nil
+    }
+
+    private static let seqNeedle = Array("\"seq\":".utf8)
+
+    /// The `"seq":N` of a server frame (event or snapshot), without allocating.
+    public static func seq(in bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard var i = find(seqNeedle, in: bytes) else { return nil }
+        var v: Int64 = 0
+        let start = i
+        while i < bytes.count, (48...57).contains(bytes[i]) {
+            v = v * 10 + Int64(bytes[i] - 48)
+            i += 1
+        }
+        return i > start ? v : nil
     }
 
     static func find(_ needle: [UInt8], in b: UnsafeRawBufferPointer) -> Int? {

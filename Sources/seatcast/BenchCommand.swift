@@ -16,10 +16,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "fanout: subscribers.") var subscribers = 2000
     @Option(help: "fanout: seat changes.") var events = 1000
     @Option(help: "fanout: seat changes per second.") var rate: Double = 200
+    @Option(help: "fanout: run this many seconds (events = rate x seconds) instead of --events.") var seconds: Double?
     @Option(help: "reserves/stampede/idle: connections.") var connections = 64
     @Option(help: "reserves: requests in flight per connection.") var inflight = 8
     @Option(help: "reserves: seconds.") var duration: Double = 10
     @Option(help: "stampede: seats contended.") var seatCount = 10
+    @Option(help: "stampede: runs over the same connections; with more than one, a summary line follows.")
+    var `repeat` = 1
+    @Option(help: "Connection handshakes in flight at once (the rest wait their turn).")
+    var handshakes = LoadClient.defaultHandshakes
+    @Option(name: .customLong("target-ms"), help: "stampede: the summary counts runs within this many ms.")
+    var targetMs: Double = 50
 
     func run() throws {
         let url = try server.resolved()
@@ -27,16 +34,22 @@ struct BenchCommand: ParsableCommand {
         guard !seats.isEmpty else { throw ValidationError("trip \(trip) has no seats (does it exist?)") }
         switch scenario {
         case "fanout":
-            print(Bench.fanout(url: url, trip: trip, seats: seats, subscribers: subscribers, events: events, rate: rate,
-                               serverPid: serverPid))
+            let n = seconds.map { Int(($0 * rate).rounded()) } ?? events
+            guard n >= 1, rate > 0, subscribers >= 1 else { throw ValidationError("fanout needs events, rate and subscribers > 0") }
+            print(Bench.fanout(url: url, trip: trip, seats: seats, subscribers: subscribers, events: n, rate: rate,
+                               serverPid: serverPid, handshakes: handshakes))
         case "reserves":
             print(Bench.reserves(url: url, trip: trip, seats: seats, connections: connections, inflight: inflight,
-                                 duration: duration))
+                                 duration: duration, handshakes: handshakes))
         case "stampede":
-            print(Bench.stampede(url: url, trip: trip, seats: Array(seats.prefix(seatCount)), clients: connections))
+            guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+            let runs = Bench.stampede(url: url, trip: trip, seats: Array(seats.prefix(seatCount)), clients: connections,
+                                      runs: `repeat`, handshakes: handshakes) { print($0); fflush(nil) }
+            if runs.count > 1 { print(Bench.StampedeSummary(runs: runs, targetMilliseconds: targetMs)) }
         case "idle":
             guard let serverPid else { throw ValidationError("idle needs --server-pid") }
-            print(Bench.idle(url: url, trip: trip, connections: connections, serverPid: serverPid))
+            print(Bench.idle(url: url, trip: trip, connections: connections, serverPid: serverPid,
+                             handshakes: handshakes))
         default:
             throw ValidationError("unknown scenario \(scenario)")
         }
