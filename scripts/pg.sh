@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Private throwaway PostgreSQL clusters for `make run` and `make test`.
 #   scripts/pg.sh start DIR [PORT]   init (if needed) and start a cluster in DIR; prints its DATABASE_URL
+#                                    (PORT `auto`: a free port, see free_port below)
+#   scripts/pg.sh restart DIR        restart a running cluster (fast shutdown), same port and options
 #   scripts/pg.sh stop DIR           stop it (fast shutdown)
 #   scripts/pg.sh url DIR [PORT]     print the DATABASE_URL
 #   scripts/pg.sh pgdata DIR         print the data directory (for pg_ctl restart in tests)
@@ -9,8 +11,8 @@
 # local connections, and belongs to `postgres` when run as root (initdb refuses root).
 set -euo pipefail
 
-cmd=${1:?usage: pg.sh start|stop|url|pgdata DIR [PORT]}
-dir=${2:?usage: pg.sh start|stop|url|pgdata DIR [PORT]}
+cmd=${1:?usage: pg.sh start|restart|stop|url|pgdata|destroy DIR [PORT]}
+dir=${2:?usage: pg.sh start|restart|stop|url|pgdata|destroy DIR [PORT]}
 port=${3:-5432}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -36,10 +38,35 @@ if [ "$(id -u)" = 0 ]; then
   chown postgres:postgres "$home"
 fi
 data="$home/data"
-url="postgresql:///postgres?host=$home&port=$port&user=postgres"
+
+# The port of the cluster running in DIR (line 4 of postmaster.pid), or nothing.
+running_port() {
+  if as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1 && [ -f "$data/postmaster.pid" ]; then
+    sed -n 4p "$data/postmaster.pid"
+  fi
+}
+
+# A free port for a new cluster in DIR. The cluster listens only on a Unix socket inside
+# its own directory ($home/.s.PGSQL.PORT, no TCP), so a port is taken only by a
+# postmaster whose socket lives in that same directory, and such a postmaster holds
+# $home/.s.PGSQL.PORT.lock: a port without that lock file is free. (Other clusters on the
+# machine, in other directories, never collide; PostgreSQL itself steps over a shared
+# memory key another cluster uses.) A random start in 20000-29999 keeps the number out
+# of the usual 5432-5499 range; `start` tries the next one if it still loses a race.
+free_port() {
+  local p=$((20000 + RANDOM % 10000))
+  while [ -e "$home/.s.PGSQL.$p.lock" ] || [ -e "$home/.s.PGSQL.$p" ]; do p=$((p + 1)); done
+  echo "$p"
+}
+
+if [ "$port" = auto ]; then
+  port=$(running_port)
+  [ -n "$port" ] || port=$(free_port)
+fi
+url() { echo "postgresql:///postgres?host=$home&port=$port&user=postgres"; }
 
 case "$cmd" in
-  url) echo "$url" ;;
+  url) url ;;
   pgdata) echo "$data" ;;
   start)
     if [ ! -f "$data/PG_VERSION" ]; then
@@ -48,12 +75,27 @@ case "$cmd" in
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
       as_owner touch "$home/log"
-      # setsid: a new session, so a Ctrl-C meant for the server does not also stop the database.
-      as_owner setsid -w "$bindir/pg_ctl" -D "$data" -l "$home/log" -w -t 60 \
-        -o "-p $port -k $home -c listen_addresses='' -c max_connections=200 -c fsync=${PG_FSYNC:-on}" start >/dev/null \
-        || { tail -n 20 "$home/log" >&2; exit 1; }
+      for attempt in 1 2 3 4 5; do
+        # setsid: a new session, so a Ctrl-C meant for the server does not also stop the database.
+        if as_owner setsid -w "$bindir/pg_ctl" -D "$data" -l "$home/log" -w -t 60 \
+          -o "-p $port -k $home -c listen_addresses='' -c max_connections=200 -c fsync=${PG_FSYNC:-on}" start >/dev/null; then
+          break
+        fi
+        # Another postmaster took an automatic port between free_port and start: next one.
+        if [ "${3:-}" = auto ] && [ "$attempt" -lt 5 ] && tail -n 5 "$home/log" | grep -q 'lock file'; then
+          port=$(free_port)
+          continue
+        fi
+        tail -n 20 "$home/log" >&2
+        exit 1
+      done
     fi
-    echo "$url"
+    url
+    ;;
+  restart)
+    # setsid as in start: the new postmaster is pg_ctl's child.
+    as_owner setsid -w "$bindir/pg_ctl" -D "$data" -l "$home/log" -m fast -w -t 60 restart >/dev/null \
+      || { tail -n 20 "$home/log" >&2; exit 1; }
     ;;
   stop)
     if [ -f "$data/PG_VERSION" ]; then

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.build/test-pg
 scripts/pg.sh destroy "$dir"
-DATABASE_URL=$(PG_FSYNC=off scripts/pg.sh start "$dir" 5433)
+# `auto`: a free port (never a fixed one another cluster in this directory could hold).
+DATABASE_URL=$(PG_FSYNC=off scripts/pg.sh start "$dir" auto)
 SEATCAST_TEST_PGDATA=$(scripts/pg.sh pgdata "$dir")
 export DATABASE_URL SEATCAST_TEST_PGDATA
 trap 'scripts/pg.sh destroy "$dir"' EXIT

@@ -82,7 +82,12 @@ public final class WebSocketConnection {
         info.protocols = UnsafePointer(protos)
         info.user = Unmanaged.passUnretained(self).toOpaque()
         guard let ctx = lws_create_context(&info) else { return Closed(code: nil, reason: "cannot create a client context") }
-        defer { lws_context_destroy(ctx) }
+        defer {
+            // lws owns the connection's socket and closes it (once) here; the wsi dies
+            // with it, so a later send or close must not reach it.
+            lws_context_destroy(ctx)
+            wsi = nil
+        }
         var ci = lws_client_connect_info()
         ci.context = ctx
         ci.address = c(url.host)

@@ -6,10 +6,16 @@ import Synchronization
 /// are queued together run as batches, one transaction and one round trip each
 /// (group commit); reads run one by one. While the database is away, jobs are answered
 /// `unavailable` at once and the worker reconnects with backoff.
+///
+/// A connection the server ended while it sat idle (a restart) is found before the next
+/// jobs run and replaced at once, so they meet a live one. A read that still loses its
+/// connection runs once more on a fresh one. A command never does: its outcome is unknown
+/// once the connection dies under it, and running it again could apply it twice.
 final class DatabaseWorker: Sendable {
     enum Job: Sendable {
         case command(Command, session: Int, @Sendable (CommandOutcome) -> Void)
-        /// Runs on the worker thread with a live store; `fail` when there is none.
+        /// Runs on the worker thread with a live store; `fail` when there is none. It may run
+        /// twice (see above), so it only reads, and answers only once its queries succeeded.
         case read(@Sendable (SeatStore) throws(PGError) -> Void, fail: @Sendable (PGError) -> Void)
     }
 
@@ -67,43 +73,77 @@ final class DatabaseWorker: Sendable {
 
     // MARK: Worker thread
 
-    private func run() {
-        var conn: PGConnection?
+    /// The worker thread's connection and its reconnection schedule.
+    private struct Link {
+        var db: PGConnection?
         var backoffMs: Int32 = 50
         var nextAttempt = 0.0
         var attempted = false
+    }
+
+    /// One connection attempt now; a failure puts the next scheduled one off (backoff).
+    private func connect(_ link: inout Link) {
+        do {
+            link.db = try PGConnection(config.url)
+            link.backoffMs = 50
+            connected.store(true, ordering: .relaxed)
+        } catch {
+            link.nextAttempt = Timestamp.monotonicSeconds() + Double(link.backoffMs) / 1000
+            link.backoffMs = min(link.backoffMs * 2, 2000)
+        }
+        if !link.attempted {
+            link.attempted = true
+            firstAttempt.signal()
+        }
+    }
+
+    private func disconnect(_ link: inout Link) {
+        link.db = nil
+        connected.store(false, ordering: .relaxed)
+    }
+
+    private func run() {
+        var link = Link()
         var nextSweep = 0.0
         var nextPrune = Timestamp.monotonicSeconds() + (config.maintenance?.pruneInterval ?? 0)
         while true {
             let isRunning = running.load(ordering: .sequentiallyConsistent)
-            if conn == nil, Timestamp.monotonicSeconds() >= nextAttempt {
-                do {
-                    conn = try PGConnection(config.url)
-                    backoffMs = 50
-                    connected.store(true, ordering: .relaxed)
-                } catch {
-                    nextAttempt = Timestamp.monotonicSeconds() + Double(backoffMs) / 1000
-                    backoffMs = min(backoffMs * 2, 2000)
-                }
-                if !attempted {
-                    attempted = true
-                    firstAttempt.signal()
-                }
-            }
-            var timeoutMs: Int32 = conn == nil ? 200 : -1
-            if let m = config.maintenance, conn != nil {
+            if link.db == nil, Timestamp.monotonicSeconds() >= link.nextAttempt { connect(&link) }
+            var timeoutMs: Int32 = link.db == nil ? 200 : -1
+            if let m = config.maintenance, link.db != nil {
                 let next = min(nextSweep, nextPrune) - Timestamp.monotonicSeconds()
                 timeoutMs = Int32(max(0, min(next, m.sweepInterval)) * 1000)
             }
             queue.wait(timeoutMs: isRunning ? timeoutMs : 0)
             let jobs = queue.takeAll()
             if jobs.isEmpty && !isRunning { break }
-            guard let db = conn else {
+            // The server may have ended the idle connection since its last use. Replace it
+            // now, without waiting for a backoff (it served until now): nothing has been
+            // sent on it, so even commands still run exactly once.
+            if let db = link.db, !db.isAliveWhenIdle() {
+                disconnect(&link)
+                connect(&link)
+            }
+            guard let db = link.db else {
                 fail(jobs, PGError(kind: .connection, sqlState: nil, message: "database unavailable"))
                 continue
             }
-            var ok = process(jobs, db)
-            if ok, isRunning, let m = config.maintenance {
+            var commands: [Pending] = []
+            var reads: [Read] = []
+            for job in jobs {
+                switch job {
+                case let .command(c, session, r): commands.append(Pending(command: c, session: session, reply: r))
+                case let .read(body, fail): reads.append(Read(body: body, fail: fail))
+                }
+            }
+            guard runCommands(commands, db) else {
+                disconnect(&link)
+                fail(reads.map { .read($0.body, fail: $0.fail) }, PGError(kind: .connection, sqlState: nil, message: "connection lost"))
+                continue
+            }
+            runReads(reads, &link)
+            if let db = link.db, isRunning, let m = config.maintenance {
+                var ok = true
                 let now = Timestamp.monotonicSeconds()
                 if now >= nextSweep {
                     ok = sweep(db)
@@ -113,10 +153,7 @@ final class DatabaseWorker: Sendable {
                     ok = prune(db, m)
                     nextPrune = now + m.pruneInterval
                 }
-            }
-            if !ok {
-                conn = nil
-                connected.store(false, ordering: .relaxed)
+                if !ok { disconnect(&link) }
             }
         }
         connected.store(false, ordering: .relaxed)
@@ -162,13 +199,36 @@ final class DatabaseWorker: Sendable {
             : ProtocolError(.internal, "the database refused the request")
     }
 
-    /// Runs the jobs; false when the connection was lost (the rest are failed).
-    private func process(_ jobs: [Job], _ db: PGConnection) -> Bool {
-        var commands: [Pending] = []
-        var reads: [Job] = []
-        for job in jobs {
-            if case let .command(c, session, r) = job { commands.append(Pending(command: c, session: session, reply: r)) } else { reads.append(job) }
+    /// Runs the reads in order. A read whose connection dies under it runs once more on a
+    /// fresh connection (a read changes nothing, so a second run is harmless); when there
+    /// is none, it and the rest fail.
+    private func runReads(_ reads: [Read], _ link: inout Link) {
+        var i = 0
+        var retried = false
+        while i < reads.count, let db = link.db {
+            do {
+                try reads[i].body(SeatStore(db))
+            } catch {
+                if error.kind == .connection {
+                    disconnect(&link)
+                    if !retried {
+                        retried = true
+                        connect(&link)
+                        if link.db != nil { continue }
+                    }
+                }
+                reads[i].fail(error)
+            }
+            i += 1
+            retried = false
         }
+        if i < reads.count {
+            fail(reads[i...].map { .read($0.body, fail: $0.fail) }, PGError(kind: .connection, sqlState: nil, message: "connection lost"))
+        }
+    }
+
+    /// Runs the commands in batches; false when the connection was lost (the rest are failed).
+    private func runCommands(_ commands: [Pending], _ db: PGConnection) -> Bool {
         var start = 0
         while start < commands.count {
             var end = start
@@ -182,23 +242,11 @@ final class DatabaseWorker: Sendable {
             }
             let batch = Array(commands[start..<end])
             if !runBatch(batch, db) {
-                fail(commands[end...].map { .command($0.command, session: $0.session, $0.reply) } + reads,
+                fail(commands[end...].map { .command($0.command, session: $0.session, $0.reply) },
                      PGError(kind: .connection, sqlState: nil, message: "connection lost"))
                 return false
             }
             start = end
-        }
-        for (i, job) in reads.enumerated() {
-            guard case let .read(body, failRead) = job else { continue }
-            do {
-                try body(SeatStore(db))
-            } catch {
-                failRead(error)
-                if error.kind == .connection {
-                    fail(Array(reads[(i + 1)...]), error)
-                    return false
-                }
-            }
         }
         return true
     }
@@ -216,6 +264,11 @@ final class DatabaseWorker: Sendable {
         var command: Command
         var session: Int
         var reply: @Sendable (CommandOutcome) -> Void
+    }
+
+    struct Read {
+        var body: @Sendable (SeatStore) throws(PGError) -> Void
+        var fail: @Sendable (PGError) -> Void
     }
 
     /// One transaction for the batch. Deadlocks and serialization failures are retried;

@@ -3,6 +3,10 @@ import CLibPQ
 /// One libpq connection, used by one thread at a time. Blocking calls only.
 public final class PGConnection {
     let conn: OpaquePointer
+    /// Set by the notice receiver when the server sent a FATAL (or PANIC) error outside a
+    /// query: it is ending this session. Its own allocation, so that libpq never holds a
+    /// pointer to this object; freed after PQfinish.
+    private let serverEnded: UnsafeMutablePointer<Bool>
 
     /// Connects with a libpq URL or key=value string.
     public init(_ url: String) throws(PGError) {
@@ -13,14 +17,45 @@ public final class PGConnection {
             throw e
         }
         conn = c
-        // Quiet NOTICEs (they would go to stderr) and fix the settings results depend on.
-        PQsetNoticeProcessor(c, { _, _ in }, nil)
+        serverEnded = .allocate(capacity: 1)
+        serverEnded.initialize(to: false)
+        // NOTICEs stay quiet (the default prints them to stderr). An error that arrives while
+        // no query runs goes here too: a FATAL one is the server ending the session.
+        PQsetNoticeReceiver(c, { flag, res in
+            guard let flag, let res, let severity = PQresultErrorField(res, Int32(UInt8(ascii: "V"))) else { return }
+            let s = String(cString: severity)
+            if s == "FATAL" || s == "PANIC" { flag.assumingMemoryBound(to: Bool.self).pointee = true }
+        }, UnsafeMutableRawPointer(serverEnded))
+        // Fix the settings results depend on.
         _ = try? exec("SET client_min_messages = warning; SET TIME ZONE 'UTC'")
     }
 
-    deinit { PQfinish(conn) }
+    deinit {
+        PQfinish(conn)
+        serverEnded.deallocate()
+    }
 
-    public var isConnected: Bool { PQstatus(conn) == CONNECTION_OK }
+    public var isConnected: Bool { PQstatus(conn) == CONNECTION_OK && !serverEnded.pointee }
+
+    /// Whether this idle connection (no query in flight) can still run a query, found out
+    /// without a round trip. A server that ends a session (restart, shutdown,
+    /// pg_terminate_backend) sends a FATAL error and closes the socket, but libpq reads
+    /// neither until the next query, which then fails. So read what the socket holds now,
+    /// let libpq parse it (notifications are kept for `notifications()`; a FATAL reaches
+    /// the notice receiver) and report the end of file or the FATAL. A connection lost
+    /// without a word (a network cut) still looks alive: only a query can tell.
+    public func isAliveWhenIdle() -> Bool {
+        // Bounded: a connection that keeps receiving (notifications) is alive anyway.
+        for _ in 0..<8 {
+            guard isConnected else { return false }
+            var p = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+            guard p.fd >= 0 else { return false }
+            if poll(&p, 1, 0) <= 0 { return true }
+            guard PQconsumeInput(conn) == 1 else { return false }
+            _ = PQisBusy(conn) // parses what arrived
+        }
+        return isConnected
+    }
 
     /// The socket to poll for notifications.
     public var socket: Int32 { PQsocket(conn) }

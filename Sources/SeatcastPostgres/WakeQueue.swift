@@ -5,6 +5,8 @@ import Synchronization
 /// empty. Any thread pushes; one thread waits (poll) and takes everything at once, so
 /// work that piles up while the consumer is busy is handled as one batch.
 final class WakeQueue<Item: Sendable>: Sendable {
+    /// The eventfd: made in init (which cannot fail once it exists) and closed only in
+    /// deinit, so exactly once; the consumer thread keeps its owner alive while it polls.
     let fd: Int32
     private let items = Mutex<[Item]>([])
 

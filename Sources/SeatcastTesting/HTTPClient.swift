@@ -7,8 +7,13 @@ import Glibc
 public enum HTTPClient {
     public static func request(port: Int, method: String, path: String, body: String? = nil,
                                timeout: Double = 5) throws -> (status: Int, body: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
+        // CLOEXEC: a process another test spawns meanwhile must not inherit the connection.
+        let sock = OwnedFD(socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0))
+        // Closed here, exactly once, however this function ends (and not earlier: a bare
+        // local's lifetime could otherwise end after its last use of `sock`).
+        defer { sock.close() }
+        guard sock.isOpen else { throw TestFailure("socket: errno \(errno)") }
+        let fd = sock.raw
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)

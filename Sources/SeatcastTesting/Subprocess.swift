@@ -8,15 +8,15 @@ import Glibc
 /// when several threads spawn processes at once (seen here: a test run that never ended).
 public final class Subprocess: @unchecked Sendable {
     public let pid: pid_t
-    private let outFD: Int32
-    private let errFD: Int32
+    /// Read ends of the child's standard output and error; each is closed at its end of
+    /// file or when this object goes away, whichever comes first, and only once.
+    private let outFD: OwnedFD
+    private let errFD: OwnedFD
     private var outBuffer: [UInt8] = []
     private var errBuffer: [UInt8] = []
     private var status: Int32?
-    private var outOpen = true
-    private var errOpen = true
-    /// Write end of the child's standard input, when it was asked for.
-    private var inFD: Int32 = -1
+    /// Write end of the child's standard input, when it was asked for (closed by `closeStdin`).
+    private let inFD: OwnedFD
 
     /// Starts `args` (looked up in PATH through /usr/bin/env) with stdout and stderr piped;
     /// with `stdin: true` its standard input is a pipe written by `write(_:)`.
@@ -24,22 +24,23 @@ public final class Subprocess: @unchecked Sendable {
     /// `signalGroup` signals as a terminal's Ctrl-C would.
     public init(_ args: [String], environment: [String: String]? = nil, stdin: Bool = false,
                 newProcessGroup: Bool = false) throws {
-        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw TestFailure("pipe: errno \(errno)") }
-        if stdin { guard pipe(&inPipe) == 0 else { throw TestFailure("pipe: errno \(errno)") } }
+        // Every descriptor is owned from the moment it exists: whichever way this init
+        // ends, each one is closed exactly once.
+        let out = try OwnedFD.pipe(), err = try OwnedFD.pipe()
+        let input = stdin ? try OwnedFD.pipe() : nil
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if stdin {
-            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-            posix_spawn_file_actions_addclose(&actions, inPipe[0])
-            posix_spawn_file_actions_addclose(&actions, inPipe[1])
+        if let input {
+            posix_spawn_file_actions_adddup2(&actions, input.read.raw, 0)
+            posix_spawn_file_actions_addclose(&actions, input.read.raw)
+            posix_spawn_file_actions_addclose(&actions, input.write.raw)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in [outPipe[0], outPipe[1], errPipe[0], errPipe[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        posix_spawn_file_actions_adddup2(&actions, out.write.raw, 1)
+        posix_spawn_file_actions_adddup2(&actions, err.write.raw, 2)
+        for fd in [out.read.raw, out.write.raw, err.read.raw, err.write.raw] { posix_spawn_file_actions_addclose(&actions, fd) }
         let argv = (["/usr/bin/env"] + args).map { strdup($0) } + [nil]
         let envDict = environment ?? ProcessInfo.processInfo.environment
         let envp = envDict.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -56,62 +57,60 @@ public final class Subprocess: @unchecked Sendable {
         }
         var child: pid_t = 0
         let rc = posix_spawn(&child, "/usr/bin/env", &actions, &attr, argv, envp)
-        close(outPipe[1])
-        close(errPipe[1])
-        if stdin { close(inPipe[0]) }
-        inFD = inPipe[1]
-        guard rc == 0 else {
-            close(outPipe[0]); close(errPipe[0])
-            throw TestFailure("posix_spawn \(args.first ?? ""): \(rc)")
-        }
+        // The child's ends belong to the child now (or to nobody, when the spawn failed).
+        out.write.close()
+        err.write.close()
+        input?.read.close()
+        guard rc == 0 else { throw TestFailure("posix_spawn \(args.first ?? ""): \(rc)") }
         pid = child
-        outFD = outPipe[0]
-        errFD = errPipe[0]
+        outFD = out.read
+        errFD = err.read
+        inFD = input?.write ?? OwnedFD(-1)
     }
 
+    /// Kills a child still running and reaps it; the pipes close with their owners.
     deinit {
         if status == nil {
             Glibc.kill(pid, SIGKILL)
             var st: Int32 = 0
             waitpid(pid, &st, 0)
         }
-        close(outFD)
-        close(errFD)
-        if inFD >= 0 { close(inFD) }
     }
 
     /// Writes to the child's standard input.
     public func write(_ text: String) throws {
-        guard inFD >= 0 else { throw TestFailure("stdin is not a pipe") }
+        guard inFD.isOpen else { throw TestFailure("stdin is not a pipe") }
         let bytes = Array(text.utf8)
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { Glibc.write(inFD, $0.baseAddress, $0.count) }
+            let n = bytes[off...].withUnsafeBytes { Glibc.write(inFD.raw, $0.baseAddress, $0.count) }
             guard n > 0 else { throw TestFailure("write to stdin: errno \(errno)") }
             off += n
         }
     }
 
     /// Closes the child's standard input (end of file).
-    public func closeStdin() {
-        if inFD >= 0 { close(inFD); inFD = -1 }
-    }
+    public func closeStdin() { inFD.close() }
 
     /// Reads what the pipes have, waiting at most `timeoutMs`.
     private func pump(timeoutMs: Int32) {
-        var fds = [pollfd(fd: outOpen ? outFD : -1, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: errOpen ? errFD : -1, events: Int16(POLLIN), revents: 0)]
+        // A closed end is -1, which poll skips.
+        var fds = [pollfd(fd: outFD.raw, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: errFD.raw, events: Int16(POLLIN), revents: 0)]
         guard outOpen || errOpen, Glibc.poll(&fds, 2, timeoutMs) > 0 else { return }
         var chunk = [UInt8](repeating: 0, count: 65536)
         if fds[0].revents != 0 {
-            let n = read(outFD, &chunk, chunk.count)
-            if n > 0 { outBuffer.append(contentsOf: chunk[0..<n]) } else { outOpen = false }
+            let n = read(outFD.raw, &chunk, chunk.count)
+            if n > 0 { outBuffer.append(contentsOf: chunk[0..<n]) } else { outFD.close() }
         }
         if fds[1].revents != 0 {
-            let n = read(errFD, &chunk, chunk.count)
-            if n > 0 { errBuffer.append(contentsOf: chunk[0..<n]) } else { errOpen = false }
+            let n = read(errFD.raw, &chunk, chunk.count)
+            if n > 0 { errBuffer.append(contentsOf: chunk[0..<n]) } else { errFD.close() }
         }
     }
+
+    private var outOpen: Bool { outFD.isOpen }
+    private var errOpen: Bool { errFD.isOpen }
 
     /// The exit status once the child ended (nil while it runs). 128+N for signal N.
     public func poll() -> Int32? {

@@ -33,7 +33,8 @@ public final class TestDatabase: Sendable {
             dataDirectory = env["SEATCAST_TEST_PGDATA"]
         } else {
             let dir = Self.packageRoot + "/.build/test-pg"
-            url = try Self.shell([Self.packageRoot + "/scripts/pg.sh", "start", dir, "5433"])
+            // `auto`: the port of the cluster already running there, else a free one.
+            url = try Self.shell([Self.packageRoot + "/scripts/pg.sh", "start", dir, "auto"])
             dataDirectory = try Self.shell([Self.packageRoot + "/scripts/pg.sh", "pgdata", dir])
         }
         try Application.migrate(databaseURL: url)

@@ -8,7 +8,11 @@ import Glibc
 /// it can also send what a well-behaved client never would (binary frames, oversized
 /// messages, fragments). Server pings are answered. Not thread-safe: one thread uses it.
 public final class WSClient {
-    public let fd: Int32
+    /// The connection's socket, closed exactly once: when the client goes away, or when
+    /// its init fails (the init never closes it itself: a thrown init of this class runs
+    /// deinit, which would close the number a second time).
+    private let sock: OwnedFD
+    public var fd: Int32 { sock.raw }
     private var buffer: [UInt8] = []
     private var pending: [JSON] = []
     private var fragments: [UInt8] = []
@@ -22,8 +26,10 @@ public final class WSClient {
     /// stops reading push back on the server quickly (slow-client tests).
     public init(host: String = "127.0.0.1", port: Int, path: String = "/ws", headers: [String: String] = [:],
                 timeout: Double = 5, receiveBuffer: Int? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+        // CLOEXEC: a server process another test spawns meanwhile must not inherit (and
+        // keep open) this connection.
+        sock = OwnedFD(socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0))
+        guard sock.isOpen else { throw TestFailure("socket: errno \(errno)") }
         if var size = receiveBuffer.map(Int32.init) {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
@@ -36,10 +42,7 @@ public final class WSClient {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else {
-            Glibc.close(fd)
-            throw TestFailure("connect to port \(port): errno \(errno)")
-        }
+        guard rc == 0 else { throw TestFailure("connect to port \(port): errno \(errno)") }
         var key = [UInt8](repeating: 0, count: 16)
         for i in key.indices { key[i] = UInt8.random(in: 0...255) }
         var req = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -54,19 +57,13 @@ public final class WSClient {
                 let head = String(decoding: buffer[0..<end], as: UTF8.self)
                 buffer.removeFirst(end + 4)
                 guard head.hasPrefix("HTTP/1.1 101") else {
-                    Glibc.close(fd)
                     throw TestFailure("upgrade refused: \(head.split(separator: "\r\n").first ?? "")")
                 }
                 break
             }
-            guard try fill(until: deadline) else {
-                Glibc.close(fd)
-                throw TestFailure("no upgrade response")
-            }
+            guard try fill(until: deadline) else { throw TestFailure("no upgrade response") }
         }
     }
-
-    deinit { Glibc.close(fd) }
 
     private func findHeaderEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
@@ -270,7 +267,9 @@ public final class WSClient {
         }
     }
 
-    /// Closes politely (1000) without waiting.
+    /// Closes politely (1000) without waiting. Only shuts the connection down: the
+    /// descriptor stays this client's until it goes away, so its number is never reused
+    /// while the client could still read or write it.
     public func close() {
         try? sendFrame(opcode: 0x8, [0x03, 0xE8])
         shutdown(fd, Int32(SHUT_RDWR))

@@ -209,4 +209,53 @@ struct DatabaseRestartTests {
         #expect(status == 0, "exit \(status): \(server.log)")
         print("DatabaseRestartTests.serverSurvivesDatabaseRestartAndSubscribersConverge: \(durationText(since: start))")
     }
+
+    /// Right after PostgreSQL restarts, the very first /healthz answers 200, the very first subscribe to a trip no one has loaded gets its snapshot and the very first reserve is reserved: each instance finds its dead idle connections before using them.
+    @Test func firstRequestsAfterARestartSucceed() throws {
+        let pg = TestDatabase.packageRoot + "/scripts/pg.sh"
+        let dir = "/tmp/sc-restart-first-\(UInt32.random(in: 0...UInt32.max))"
+        defer {
+            _ = try? TestDatabase.shell([pg, "destroy", dir])
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let url = try TestDatabase.shell([pg, "start", dir, "auto"])
+        try seatcastCommand(["migrate"], databaseURL: url)
+        let trips = try (0..<2).map { i in
+            let id = TestDatabase.uniqueTripId("first")
+            try seatcastCommand(["trip", "create", id, "--name", "First \(i)", "--rows", "4", "--cols", "4"], databaseURL: url)
+            return id
+        }
+        // One instance per request, so that each request is its instance's first one after the
+        // restart. No expiry sweeps: one could find the writer's dead connection before the
+        // reserve does.
+        let servers = try (0..<3).map { _ in
+            try TestServer { $0.databaseURL = url; $0.sweepInterval = 3600 }
+        }
+        defer { for s in servers { s.stop() } }
+        // Each instance's reader has answered once: its connection is idle, not fresh.
+        for s in servers { #expect(try s.http("GET", "/healthz").status == 200) }
+
+        try TestDatabase.shell([pg, "restart", dir])
+        // The database answers again (pg_ctl waited for that; this checks it from here).
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            do {
+                try PGConnection(url).exec("SELECT 1")
+                break
+            } catch {
+                guard Date() < deadline else { throw TestFailure("PostgreSQL did not answer after its restart: \(error)") }
+                usleep(50_000) // poll interval
+            }
+        }
+
+        let health = try servers[0].http("GET", "/healthz")
+        #expect(health.status == 200, "the first /healthz after the restart: \(health.status) \(health.body)")
+        let subscriber = try servers[1].client("/ws/trips/\(trips[0])")
+        let first = try subscriber.next(timeout: 20)
+        #expect(first.msgType == "snapshot", "the first subscribe after the restart got \(first.compact)")
+        let actor = try servers[2].client()
+        try actor.send(reserveMessage(trips[1], ["1A"], hold: "first-hold-\(UInt64.random(in: 0...UInt64.max))", id: "first"))
+        let reply = try actor.reply(id: "first", timeout: 20)
+        #expect(reply.msgType == "reserved", "the first reserve after the restart got \(reply.compact)")
+    }
 }
