@@ -56,8 +56,8 @@ extension Server {
         }
     }
 
-    /// LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, before lws answers 101. A refusal is answered here
-    /// (from our own buffer, see Server+HTTP.swift) and the connection closed.
+    /// LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, before lws answers 101: the path, then the RFC 6455
+    /// checks lws 4.1.6 skips. A refusal is answered here and the connection closed.
     func confirmUpgrade(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?) -> Int32 {
         let upgrade = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
         guard upgrade.lowercased() == "websocket" else {
@@ -65,6 +65,13 @@ extension Server {
         }
         guard let path = Self.header(wsi, WSI_TOKEN_GET_URI), Self.webSocketTrip(path) != nil else {
             return Self.answerAndClose(wsi, .text(404, "no WebSocket here: use /ws or /ws/trips/{id}\n"))
+        }
+        if let refusal = WebSocketHandshake.check(key: Self.header(wsi, WSI_TOKEN_KEY),
+                                                  version: Self.header(wsi, WSI_TOKEN_VERSION),
+                                                  protocols: Self.header(wsi, WSI_TOKEN_PROTOCOL)) {
+            var answer = HTTPResponse.text(refusal.status, refusal.message)
+            answer.headers = refusal.headers
+            return Self.answerAndClose(wsi, answer)
         }
         return 0
     }

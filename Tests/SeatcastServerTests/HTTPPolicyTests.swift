@@ -62,6 +62,43 @@ struct HTTPRouteTests {
     }
 }
 
+struct WebSocketHandshakeCheckTests {
+    static let key = "dGhlIHNhbXBsZSBub25jZQ=="
+
+    /// A good key, version 13 and no or the seatcast subprotocol pass.
+    @Test func acceptsTheGoodHandshakes() {
+        #expect(WebSocketHandshake.check(key: Self.key, version: "13", protocols: nil) == nil)
+        #expect(WebSocketHandshake.check(key: " \(Self.key)", version: " 13", protocols: "") == nil)
+        #expect(WebSocketHandshake.check(key: Self.key, version: "13", protocols: "seatcast.v1") == nil)
+        #expect(WebSocketHandshake.check(key: Self.key, version: "13", protocols: "chat, seatcast.v1") == nil)
+    }
+
+    /// Other versions get 426 naming 13; bad keys 400; subprotocols lws would pick other than seatcast.v1 400.
+    @Test func refusals() {
+        for version in [nil, "", "12", "8", "13, 8", "130"] {
+            let r = WebSocketHandshake.check(key: Self.key, version: version, protocols: nil)
+            #expect(r?.status == 426, "version \(version ?? "nil")")
+            #expect(r?.headers == [HTTPHeader("sec-websocket-version", "13")])
+        }
+        let sixteen = Data(repeating: 1, count: 16).base64EncodedString()
+        #expect(WebSocketHandshake.isValidKey(sixteen))
+        for key in [nil, "", "short", Data(repeating: 1, count: 15).base64EncodedString(),
+                    Data(repeating: 1, count: 17).base64EncodedString(), "!!!!notbase64!!!!!!!!!==", String(sixteen.dropLast(2))] {
+            #expect(WebSocketHandshake.check(key: key, version: "13", protocols: nil)?.status == 400, "key \(key ?? "nil")")
+        }
+        for offer in ["seatcast-http", "seatcast-http, seatcast.v1", "chat", "seatcast.v2"] {
+            #expect(WebSocketHandshake.check(key: Self.key, version: "13", protocols: offer)?.status == 400, "\(offer)")
+        }
+    }
+
+    /// lws takes the first offered name it knows; the check mirrors that.
+    @Test func chosenProtocolMirrorsLws() {
+        #expect(WebSocketHandshake.chosenProtocol("chat, seatcast.v1") == "seatcast.v1")
+        #expect(WebSocketHandshake.chosenProtocol("seatcast-http,seatcast.v1") == "seatcast-http")
+        #expect(WebSocketHandshake.chosenProtocol("chat") == nil)
+    }
+}
+
 struct StaticFilesPolicyTests {
     /// URL paths become paths below the folder; `..`, `.` and NUL can never name a file inside it.
     @Test func relativePaths() {
