@@ -50,6 +50,9 @@ extension Server {
         // Nothing else in seatcast is a raw socket.
         case LWS_CALLBACK_RAW_RX:
             return rawFallback(wsi, input, len)
+        // Closed HTTP connections kept open until the client closes (see `linger`).
+        case LWS_CALLBACK_RAW_RX_FILE:
+            return drainLingering(wsi)
 
         default:
             return lws_callback_http_dummy(wsi, reason, user, input, len)
@@ -61,17 +64,17 @@ extension Server {
     func confirmUpgrade(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?) -> Int32 {
         let upgrade = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
         guard upgrade.lowercased() == "websocket" else {
-            return Self.answerAndClose(wsi, .text(400, "only websocket upgrades are supported\n"))
+            return answerAndClose(wsi, .text(400, "only websocket upgrades are supported\n"))
         }
         guard let path = Self.header(wsi, WSI_TOKEN_GET_URI), Self.webSocketTrip(path) != nil else {
-            return Self.answerAndClose(wsi, .text(404, "no WebSocket here: use /ws or /ws/trips/{id}\n"))
+            return answerAndClose(wsi, .text(404, "no WebSocket here: use /ws or /ws/trips/{id}\n"))
         }
         if let refusal = WebSocketHandshake.check(key: Self.header(wsi, WSI_TOKEN_KEY),
                                                   version: Self.header(wsi, WSI_TOKEN_VERSION),
                                                   protocols: Self.header(wsi, WSI_TOKEN_PROTOCOL)) {
             var answer = HTTPResponse.text(refusal.status, refusal.message)
             answer.headers = refusal.headers
-            return Self.answerAndClose(wsi, answer)
+            return answerAndClose(wsi, answer)
         }
         return 0
     }

@@ -1,5 +1,8 @@
 import CLibWebSockets
 import SeatcastCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Every HTTP answer says `Connection: close` and its connection closes once the answer is
 // out (RFC 9112 9.6). Pipelined requests after the first get a clean close instead of an
@@ -36,7 +39,7 @@ extension Server {
         var uriLength: Int32 = 0
         let m = Int(lws_http_get_uri_and_method(wsi, &uri, &uriLength))
         guard let user, lws_get_protocol(wsi)?.pointee.id == Server.httpProtocolId, let uri, uriLength >= 0 else {
-            return Self.answerAndClose(wsi, .text(404, "not found\n"))
+            return answerAndClose(wsi, .text(404, "not found\n"))
         }
         let path = String(decoding: UnsafeRawBufferPointer(start: uri, count: Int(uriLength)), as: UTF8.self)
         let route = HTTPRoute(path: path)
@@ -48,7 +51,7 @@ extension Server {
         default: method = nil
         }
         guard let method, route.allowed.contains(method) else {
-            return Self.answerAndClose(wsi, .methodNotAllowed(route.allowHeader), headOnly: method == .head)
+            return answerAndClose(wsi, .methodNotAllowed(route.allowHeader), headOnly: method == .head)
         }
         if let old = request(user) {
             old.dead = true
@@ -246,19 +249,52 @@ extension Server {
         // After a good write, bytes lws still holds mean the close below keeps the connection
         // to flush them (after a failed one lws may free it at once).
         let flushing = wrote && lws_partial_buffered(wsi) != 0
+        // lws allows 5 s in all for a flush; give a slow reader time in proportion.
+        let flushSeconds = Int32(min(60, 5 + response.body.count / 16384))
+        linger(wsi, seconds: flushing ? flushSeconds + 5 : 5)
         r.dead = true
         // Not the connection lws is servicing right now, so a synchronous close is allowed.
         lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC)
-        if flushing {
-            // lws allows 5 s in all for that flush; give a slow reader time in proportion.
-            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, Int32(min(60, 5 + response.body.count / 16384)))
+        if flushing { lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, flushSeconds) }
+    }
+
+    /// A lingering close (RFC 9112 9.6): closing a socket that still has unread input makes
+    /// the kernel send a reset, which can destroy the tail of an answer the client has not
+    /// read yet (a pipelining client's next request is such input). So the socket is kept
+    /// open through a duplicate descriptor when lws closes its own (lws's shutdown(SHUT_WR)
+    /// still sends the FIN), and lws watches the duplicate as a raw file: its input is read
+    /// and dropped until the client closes, or for `seconds` at most. lws closes the
+    /// duplicate (also when adopting it fails). `shutWrite` sends the FIN here, for raw
+    /// connections, which lws closes without one.
+    func linger(_ wsi: OpaquePointer, seconds: Int32, shutWrite: Bool = false) {
+        let fd = lws_get_socket_fd(wsi)
+        guard fd >= 0, let vhost = lws_get_vhost(wsi) else { return }
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { return }
+        if shutWrite { _ = shutdown(copy, Int32(SHUT_WR)) }
+        guard let drain = lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, lws_sock_file_fd_type(filefd: copy),
+                                                     nil, nil) else { return }
+        lws_set_timeout(drain, PENDING_TIMEOUT_USER_OK, seconds)
+    }
+
+    /// RAW_RX_FILE on a lingering socket: read and drop what is there; close at EOF.
+    func drainLingering(_ wsi: OpaquePointer) -> Int32 {
+        let fd = lws_get_socket_fd(wsi)
+        var buf = [UInt8](repeating: 0, count: 16384)
+        for _ in 0..<16 {
+            let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+            if n > 0 { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return 0 }
+            return -1  // EOF or an error: done
         }
+        return 0
     }
 
     /// Writes an answer to a connection that has no request object (refused before one was
     /// made) and tells the callback to close it.
-    static func answerAndClose(_ wsi: OpaquePointer, _ response: HTTPResponse, headOnly: Bool = false) -> Int32 {
-        _ = writeAnswer(wsi, response, headOnly: headOnly)
+    func answerAndClose(_ wsi: OpaquePointer, _ response: HTTPResponse, headOnly: Bool = false) -> Int32 {
+        _ = Self.writeAnswer(wsi, response, headOnly: headOnly)
+        linger(wsi, seconds: 5)
         return -1
     }
 
@@ -310,6 +346,7 @@ extension Server {
         var buf = [UInt8](repeating: 0, count: pre + answer.count)
         buf.replaceSubrange(pre..., with: answer)
         _ = buf.withUnsafeMutableBytes { seatcast_lws_write_raw(wsi, $0.baseAddress!.assumingMemoryBound(to: UInt8.self) + pre, answer.count) }
+        linger(wsi, seconds: 5, shutWrite: true)
         return -1
     }
 }

@@ -26,6 +26,8 @@ enum RawHTTP {
         var bytes: [UInt8]
         /// The server closed the connection (EOF or reset) before the timeout.
         var closed: Bool
+        /// The connection ended with a reset rather than a clean EOF.
+        var reset = false
 
         /// The complete responses in the bytes, in order (bodies delimited by Content-Length;
         /// `headOnly` for answers to HEAD, which have none).
@@ -73,11 +75,16 @@ enum RawHTTP {
     /// Sends `request` in one write and reads until the server closes or `timeout` passes.
     /// `until` ends the read early once what arrived satisfies it (for connections the
     /// server rightly keeps open, such as an accepted WebSocket upgrade).
-    static func exchange(port: Int, _ request: [UInt8], timeout: Double = 10,
-                         until: ((Exchange) -> Bool)? = nil) throws -> Exchange {
+    /// `receiveBuffer` sets SO_RCVBUF (a small one keeps a large answer flushing on the
+    /// server side); `later` is sent once the first bytes of the answer have arrived.
+    static func exchange(port: Int, _ request: [UInt8], timeout: Double = 10, receiveBuffer: Int? = nil,
+                         later: [UInt8]? = nil, until: ((Exchange) -> Bool)? = nil) throws -> Exchange {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         defer { close(fd) }
+        if var size = receiveBuffer.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -86,12 +93,16 @@ enum RawHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else { throw TestFailure("connect to port \(port): errno \(errno)") }
-        var off = 0
-        while off < request.count {
-            let n = request[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw TestFailure("send: errno \(errno)") }
-            off += n
+        func sendAll(_ bytes: [UInt8]) throws {
+            var off = 0
+            while off < bytes.count {
+                let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { throw TestFailure("send: errno \(errno)") }
+                off += n
+            }
         }
+        try sendAll(request)
+        var pending = later
         var got = Exchange(bytes: [], closed: false)
         var chunk = [UInt8](repeating: 0, count: 65536)
         let deadline = Date().addingTimeInterval(timeout)
@@ -100,15 +111,27 @@ enum RawHTTP {
             let ms = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, ms) > 0 else { break }
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { got.closed = true } else { got.bytes.append(contentsOf: chunk[0..<n]) }
+            let n = read(fd, &chunk, min(chunk.count, receiveBuffer ?? chunk.count))
+            if n == 0 { got.closed = true }
+            if n < 0 {
+                got.closed = true
+                got.reset = errno == ECONNRESET
+            }
+            if n > 0 {
+                got.bytes.append(contentsOf: chunk[0..<n])
+                if let p = pending {
+                    pending = nil
+                    try sendAll(p)
+                }
+            }
         }
         return got
     }
 
-    static func exchange(port: Int, _ request: String, timeout: Double = 10,
-                         until: ((Exchange) -> Bool)? = nil) throws -> Exchange {
-        try exchange(port: port, Array(request.utf8), timeout: timeout, until: until)
+    static func exchange(port: Int, _ request: String, timeout: Double = 10, receiveBuffer: Int? = nil,
+                         later: String? = nil, until: ((Exchange) -> Bool)? = nil) throws -> Exchange {
+        try exchange(port: port, Array(request.utf8), timeout: timeout, receiveBuffer: receiveBuffer,
+                     later: later.map { Array($0.utf8) }, until: until)
     }
 
     /// `GET path` with a Host header, as one request of a pipeline.

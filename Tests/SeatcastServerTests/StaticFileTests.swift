@@ -61,6 +61,26 @@ struct StaticFileTests {
         #expect(try server.http("GET", "/a.css/").status == 404)
     }
 
+    /// Bytes a client sends while a large answer is still flushing do not cut the answer short: all of it arrives, then a clean EOF (no reset).
+    @Test func inputDuringALargeAnswer() throws {
+        let dir = try PlantedPublicDir()
+        let size = 3_000_000
+        let big = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
+        try Data(big).write(to: URL(fileURLWithPath: dir.publicDir + "/big.bin"))
+        let server = try TestServer { $0.publicDir = dir.publicDir }
+        defer { server.stop() }
+        let x = try RawHTTP.exchange(port: server.port, RawHTTP.get("/big.bin"), timeout: 30, receiveBuffer: 4096,
+                                     later: RawHTTP.get("/index.html"))
+        let (reset, closed, received) = (x.reset, x.closed, x.bytes.count)
+        #expect(!reset, "reset after \(received) bytes")
+        #expect(closed)
+        let r = x.responses().first
+        #expect(r?.status == 200)
+        #expect(r?.body.count == size)
+        let intact = r?.body == big
+        #expect(intact)
+    }
+
     /// Static answers carry the content type, an ETag and the cache policy; a matching If-None-Match gets 304.
     @Test func typesAndRevalidation() throws {
         let server = try TestServer()
