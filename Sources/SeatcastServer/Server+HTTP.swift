@@ -26,7 +26,8 @@ import Glibc
 // request's callback until its answer, which on a first request never meets buffered bytes;
 // the answer is written from the inbox (never inside lws's parse), in one lws_write from our
 // own buffer; then input is released and the connection closed at once, lws flushing what
-// the kernel did not take first.
+// the kernel did not take first, while a duplicate of the socket lingers to read whatever
+// the client still sends (see `linger`).
 
 extension Server {
     // MARK: HTTP (loop thread)
