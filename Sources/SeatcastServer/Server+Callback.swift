@@ -12,11 +12,7 @@ extension Server {
 
         // WebSocket
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-            guard let path = Self.header(wsi, WSI_TOKEN_GET_URI), Self.webSocketTrip(path) != nil else {
-                _ = lws_return_http_status(wsi, UInt32(HTTP_STATUS_NOT_FOUND.rawValue), nil)
-                return 1
-            }
-            return 0
+            return confirmUpgrade(wsi, input)
         case LWS_CALLBACK_ESTABLISHED:
             return established(wsi, user)
         case LWS_CALLBACK_RECEIVE:
@@ -36,15 +32,11 @@ extension Server {
         case LWS_CALLBACK_HTTP:
             return httpStart(wsi, user)
         case LWS_CALLBACK_HTTP_BODY:
-            guard let r = request(user) else { return 1 }
+            guard let r = request(user) else { return -1 }
             return httpBody(r, input, len)
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-            guard let r = request(user) else { return 1 }
-            routePost(r)
-            return 0
-        case LWS_CALLBACK_HTTP_WRITEABLE:
-            guard let r = request(user) else { return lws_callback_http_dummy(wsi, reason, user, input, len) }
-            return httpWritable(r)
+            guard let r = request(user) else { return -1 }
+            return httpBodyComplete(r)
         case LWS_CALLBACK_CLOSED_HTTP, LWS_CALLBACK_HTTP_DROP_PROTOCOL:
             if let r = request(user) {
                 r.dead = true
@@ -54,9 +46,37 @@ extension Server {
             }
             return lws_callback_http_dummy(wsi, reason, user, input, len)
 
+        // Connections lws stopped reading as HTTP (CONNECT, unknown methods, not HTTP at all).
+        // Nothing else in seatcast is a raw socket.
+        case LWS_CALLBACK_RAW_RX:
+            return rawFallback(wsi, input, len)
+        // Closed HTTP connections kept open until the client closes (see `linger`).
+        case LWS_CALLBACK_RAW_RX_FILE:
+            return drainLingering(wsi)
+
         default:
             return lws_callback_http_dummy(wsi, reason, user, input, len)
         }
+    }
+
+    /// LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, before lws answers 101: the path, then the RFC 6455
+    /// checks lws 4.1.6 skips. A refusal is answered here and the connection closed.
+    func confirmUpgrade(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?) -> Int32 {
+        let upgrade = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
+        guard upgrade.lowercased() == "websocket" else {
+            return answerAndClose(wsi, .text(400, "only websocket upgrades are supported\n"))
+        }
+        guard let path = Self.header(wsi, WSI_TOKEN_GET_URI), Self.webSocketTrip(path) != nil else {
+            return answerAndClose(wsi, .text(404, "no WebSocket here: use /ws or /ws/trips/{id}\n"))
+        }
+        if let refusal = WebSocketHandshake.check(key: Self.header(wsi, WSI_TOKEN_KEY),
+                                                  version: Self.header(wsi, WSI_TOKEN_VERSION),
+                                                  protocols: Self.header(wsi, WSI_TOKEN_PROTOCOL)) {
+            var answer = HTTPResponse.text(refusal.status, refusal.message)
+            answer.headers = refusal.headers
+            return answerAndClose(wsi, answer)
+        }
+        return 0
     }
 
     func session(_ user: UnsafeMutableRawPointer?) -> Session? {

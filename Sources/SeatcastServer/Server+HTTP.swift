@@ -1,71 +1,138 @@
 import CLibWebSockets
 import SeatcastCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Every HTTP answer says `Connection: close` and its connection closes once the answer is
+// out (RFC 9112 9.6). Pipelined requests after the first get a clean close instead of an
+// answer, which RFC 9112 9.3.2 expects clients to handle by sending them again. Why not
+// answer them in order: with libwebsockets 4.1.6, bytes that follow a request in the same
+// read are unsafe whenever the answer is not written inside that request's own callback,
+// and ours mostly wait for the database:
+// - left alone, lws feeds them again to its finished header parser, which swallows them
+//   and clears `hdr_parsing_completed`; from then on HTTP_WRITEABLE never comes, and not
+//   even a partly sent answer is flushed (lws_read_h1, lws_h1_server_socket_service). A
+//   POST left waiting is worse: lws hands over its body completion again on every loop,
+//   and the command ran hundreds of times (pipelinedPostThenGet saw it).
+// - rx flow control keeps them unread, but an h1 server connection under flow control gets
+//   no POLLOUT service either (rops_handle_POLLIN_h1 returns first), and spins on any
+//   POLLOUT requested meanwhile; lws requests one itself when its buffer holds bytes,
+//   which is exactly the case of a second, pipelined request.
+// - answers lws builds itself (its file mount, lws_return_http_status) are written into
+//   the per-thread buffer that still holds the unread rest of the read: the second of two
+//   pipelined files got 403.
+// So a connection serves one request: its input is held (flow control) from the end of the
+// request's callback until its answer, which on a first request never meets buffered bytes;
+// the answer is written from the inbox (never inside lws's parse), in one lws_write from our
+// own buffer; then input is released and the connection closed at once, lws flushing what
+// the kernel did not take first, while a duplicate of the socket lingers to read whatever
+// the client still sends (see `linger`).
 
 extension Server {
-    // MARK: HTTP API (loop thread)
+    // MARK: HTTP (loop thread)
 
+    /// LWS_CALLBACK_HTTP: a request's headers are in. Every path is ours (one callback
+    /// mount at /); the callback on protocols[0] only runs if lws finds no mount.
     func httpStart(_ wsi: OpaquePointer, _ user: UnsafeMutableRawPointer?) -> Int32 {
-        // protocols[0] receives what the file mount could not serve.
-        guard let user, lws_get_protocol(wsi)?.pointee.id == Server.httpProtocolId else {
-            return notFound(wsi)
-        }
         metrics.httpRequests += 1
-        let get = Self.header(wsi, WSI_TOKEN_GET_URI)
-        let post = Self.header(wsi, WSI_TOKEN_POST_URI)
-        guard let path = get ?? post else {
-            _ = lws_return_http_status(wsi, UInt32(HTTP_STATUS_METHOD_NOT_ALLOWED.rawValue), nil)
-            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        var uri: UnsafeMutablePointer<CChar>?
+        var uriLength: Int32 = 0
+        let m = Int(lws_http_get_uri_and_method(wsi, &uri, &uriLength))
+        guard let user, lws_get_protocol(wsi)?.pointee.id == Server.httpProtocolId, let uri, uriLength >= 0 else {
+            return answerAndClose(wsi, .text(404, "not found\n"))
+        }
+        let path = String(decoding: UnsafeRawBufferPointer(start: uri, count: Int(uriLength)), as: UTF8.self)
+        let route = HTTPRoute(path: path)
+        let method: HTTPMethod?
+        switch m {
+        case LWSHUMETH_GET: method = .get
+        case LWSHUMETH_HEAD: method = .head
+        case LWSHUMETH_POST: method = .post
+        default: method = nil
+        }
+        guard let method, route.allowed.contains(method) else {
+            return answerAndClose(wsi, .methodNotAllowed(route.allowHeader), headOnly: method == .head)
         }
         if let old = request(user) {
             old.dead = true
             finished(old)
             Unmanaged.passUnretained(old).release()
         }
-        let r = HTTPRequest(wsi: wsi, isPost: get == nil, path: path)
+        let r = HTTPRequest(wsi: wsi, method: method, path: path,
+                            ifNoneMatch: Self.header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH))
         httpInFlight += 1
         user.storeBytes(of: Unmanaged.passRetained(r).toOpaque(), as: UnsafeMutableRawPointer?.self)
-        if r.isPost {
-            if lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 { routePost(r) }
-            return 0
+        r.inCallback = true
+        defer { r.inCallback = false }
+        if method == .post {
+            let declared = Int(Self.header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?? "") ?? 0
+            if declared > config.limits.maxMessageBytes {
+                // Refused before reading it: the client learns at once rather than after uploading.
+                respond(r, .json(413, Messages.error(ProtocolError(.tooLarge, "body over \(config.limits.maxMessageBytes) bytes"))))
+            } else if declared <= 0 {
+                routePost(r)
+            } else {
+                return 0  // the body follows; answered from HTTP_BODY_COMPLETION
+            }
+        } else {
+            routeGet(r)
         }
-        routeGet(r)
-        return 0
+        return hold(r)
     }
 
-    func notFound(_ wsi: OpaquePointer) -> Int32 {
-        _ = lws_return_http_status(wsi, UInt32(HTTP_STATUS_NOT_FOUND.rawValue), nil)
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
-    }
-
+    /// LWS_CALLBACK_HTTP_BODY: a piece of a POST body.
     func httpBody(_ r: HTTPRequest, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        r.inCallback = true
+        defer { r.inCallback = false }
+        guard !r.decided else { return 0 }
         if r.body.count + len > config.limits.maxMessageBytes {
+            // More than Content-Length said: refuse it without reading the rest.
             respond(r, .json(413, Messages.error(ProtocolError(.tooLarge, "body over \(config.limits.maxMessageBytes) bytes"))))
-            return 0
+            return hold(r)
         }
         if let input { r.body.append(contentsOf: UnsafeRawBufferPointer(start: input, count: len)) }
         return 0
     }
 
+    /// LWS_CALLBACK_HTTP_BODY_COMPLETION: the whole POST body is in.
+    func httpBodyComplete(_ r: HTTPRequest) -> Int32 {
+        r.inCallback = true
+        defer { r.inCallback = false }
+        if !r.decided { routePost(r) }
+        return hold(r)
+    }
+
+    /// The end of a request's callbacks: lws reads nothing more from the connection until
+    /// the answer is written (its one request is in; anything after it waits in lws's buffer
+    /// or the kernel, never parsed, and goes when the connection closes).
+    private func hold(_ r: HTTPRequest) -> Int32 {
+        if r.dead { return -1 }
+        if !r.held {
+            r.held = true
+            _ = lws_rx_flow_control(r.wsi, 0)
+        }
+        return 0
+    }
+
     func routeGet(_ r: HTTPRequest) {
         let inbox = self.inbox
-        let parts = r.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        switch parts.count {
-        case 1 where parts[0] == "healthz":
+        switch r.route {
+        case .health:
             backend.health { ok in
                 inbox.push(.http(r, ok ? .text(200, "ok\n") : .text(503, "unavailable\n")))
             }
-        case 1 where parts[0] == "metrics":
+        case .metrics:
             let text = metrics.render(hubs: hubs.count, extra: config.extraMetrics())
             respond(r, .text(200, text, type: "text/plain; version=0.0.4; charset=utf-8"))
-        case 2 where parts == ["api", "trips"]:
+        case .trips:
             backend.trips { result in
                 switch result {
                 case let .success(list): inbox.push(.http(r, .json(200, Messages.trips(list))))
                 case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
                 }
             }
-        case 3 where parts[0] == "api" && parts[1] == "trips":
-            let trip = parts[2]
+        case let .trip(trip):
             guard Validation.isTripId(trip) else {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
                 return
@@ -80,8 +147,7 @@ extension Server {
                 case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
                 }
             }
-        case 4 where parts[0] == "api" && parts[1] == "trips" && parts[3] == "audit":
-            let trip = parts[2]
+        case let .audit(trip):
             guard Validation.isTripId(trip) else {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
                 return
@@ -92,21 +158,37 @@ extension Server {
                 case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
                 }
             }
-        default:
+        case .file:
+            respond(r, staticFile(r))
+        case .command, .unknownEndpoint:
             respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
+        }
+    }
+
+    /// A file under the public folder, a 304 when the client's copy is current, or 404.
+    func staticFile(_ r: HTTPRequest) -> HTTPResponse {
+        switch StaticFiles.load(r.path, publicDir: config.publicDir) {
+        case .notFound:
+            return .text(404, "not found\n")
+        case .tooLarge:
+            return .text(500, "file too large to serve\n")
+        case let .file(bytes, type, etag):
+            var resp = HTTPResponse(status: 200, contentType: type, body: Frame(bytes),
+                                    cacheControl: "must-revalidate, private, max-age=60",
+                                    headers: [HTTPHeader("etag", etag)])
+            if let inm = r.ifNoneMatch, StaticFiles.ifNoneMatch(inm, matches: etag) { resp.status = 304 }
+            return resp
         }
     }
 
     /// POST /api/trips/{id}/reserve|confirm|release: the body is the WebSocket request
     /// without `type`; the answer is the WebSocket reply.
     func routePost(_ r: HTTPRequest) {
-        let parts = r.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard parts.count == 4, parts[0] == "api", parts[1] == "trips",
-              ["reserve", "confirm", "release"].contains(parts[3]) else {
+        guard case let .command(tripId, type) = r.route else {
             respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
             return
         }
-        let decoded = decoder.decodeHTTP(r.body, type: parts[3], tripId: parts[2])
+        let decoded = decoder.decodeHTTP(r.body, type: type, tripId: tripId)
         let request: Request
         switch decoded {
         case let .failure(e):
@@ -120,9 +202,10 @@ extension Server {
         case let .reserve(t, seats, hold): command = .reserve(tripId: t, seats: seats, hold: hold ?? HoldToken.generate())
         case let .confirm(t, seats, hold): command = .confirm(tripId: t, seats: seats, hold: hold)
         case let .release(t, seats, hold): command = .release(tripId: t, seats: seats, hold: hold)
-        default: return
+        default:
+            respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
+            return
         }
-        let type = parts[3]
         metrics.requests[type, default: 0] += 1
         if stopping {
             respond(r, .json(503, Messages.error(ProtocolError(.unavailable, "the server is shutting down; try again", id: request.id))))
@@ -145,52 +228,102 @@ extension Server {
         }
     }
 
+    /// Writes the whole answer and closes the connection. An answer chosen inside one of the
+    /// request's own callbacks goes through the inbox first: lws is then still parsing the
+    /// connection's input, and a connection it is servicing cannot be closed synchronously.
     func respond(_ r: HTTPRequest, _ response: HTTPResponse) {
-        guard !r.dead, r.response == nil else { return }
-        r.response = response
-        lws_callback_on_writable(r.wsi)
+        guard !r.dead, !r.written else { return }
+        if r.inCallback {
+            guard !r.queued else { return }
+            r.queued = true
+            inbox.push(.http(r, response))
+            return
+        }
+        r.written = true
+        finished(r)
+        let wsi = r.wsi
+        let wrote = Self.writeAnswer(wsi, response, headOnly: r.method == .head || response.status == 304)
+        if r.held {
+            r.held = false
+            _ = lws_rx_flow_control(wsi, 1)
+        }
+        // After a good write, bytes lws still holds mean the close below keeps the connection
+        // to flush them (after a failed one lws may free it at once).
+        let flushing = wrote && lws_partial_buffered(wsi) != 0
+        // lws allows 5 s in all for a flush; give a slow reader time in proportion.
+        let flushSeconds = Int32(min(60, 5 + response.body.count / 16384))
+        linger(wsi, seconds: flushing ? flushSeconds + 5 : 5)
+        r.dead = true
+        // Not the connection lws is servicing right now, so a synchronous close is allowed.
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC)
+        if flushing { lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, flushSeconds) }
     }
 
-    /// Headers in one WRITEABLE, then the body in chunks, the last one FINAL.
-    func httpWritable(_ r: HTTPRequest) -> Int32 {
-        guard !r.dead, let resp = r.response else { return 0 }
+    /// A lingering close (RFC 9112 9.6): closing a socket that still has unread input makes
+    /// the kernel send a reset, which can destroy the tail of an answer the client has not
+    /// read yet (a pipelining client's next request is such input). So the socket is kept
+    /// open through a duplicate descriptor when lws closes its own (lws's shutdown(SHUT_WR)
+    /// still sends the FIN), and lws watches the duplicate as a raw file: its input is read
+    /// and dropped until the client closes, or for `seconds` at most. lws closes the
+    /// duplicate (also when adopting it fails). `shutWrite` sends the FIN here, for raw
+    /// connections, which lws closes without one.
+    func linger(_ wsi: OpaquePointer, seconds: Int32, shutWrite: Bool = false) {
+        let fd = lws_get_socket_fd(wsi)
+        guard fd >= 0, let vhost = lws_get_vhost(wsi) else { return }
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { return }
+        if shutWrite { _ = shutdown(copy, Int32(SHUT_WR)) }
+        guard let drain = lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, lws_sock_file_fd_type(filefd: copy),
+                                                     nil, nil) else { return }
+        lws_set_timeout(drain, PENDING_TIMEOUT_USER_OK, seconds)
+    }
+
+    /// RAW_RX_FILE on a lingering socket: read and drop what is there; close at EOF.
+    func drainLingering(_ wsi: OpaquePointer) -> Int32 {
+        let fd = lws_get_socket_fd(wsi)
+        var buf = [UInt8](repeating: 0, count: 16384)
+        for _ in 0..<16 {
+            let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+            if n > 0 { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return 0 }
+            return -1  // EOF or an error: done
+        }
+        return 0
+    }
+
+    /// Writes an answer to a connection that has no request object (refused before one was
+    /// made) and tells the callback to close it.
+    func answerAndClose(_ wsi: OpaquePointer, _ response: HTTPResponse, headOnly: Bool = false) -> Int32 {
+        _ = Self.writeAnswer(wsi, response, headOnly: headOnly)
+        linger(wsi, seconds: 5)
+        return -1
+    }
+
+    /// Headers and body in one lws_write from a buffer of our own (never lws's per-thread
+    /// buffer, which may still hold unread input). lws keeps whatever the kernel does not
+    /// take and sends it before the connection closes. `headOnly` (HEAD, 304) announces the
+    /// body's length without sending it. False if lws refused.
+    static func writeAnswer(_ wsi: OpaquePointer, _ resp: HTTPResponse, headOnly: Bool) -> Bool {
         let pre = Frame.headroom
-        if !r.headersSent {
-            var buf = [UInt8](repeating: 0, count: pre + 1024)
-            let ok = buf.withUnsafeMutableBufferPointer { b -> Bool in
-                let start = b.baseAddress! + pre
-                var p: UnsafeMutablePointer<UInt8>? = start
-                let end = b.baseAddress! + b.count
-                if lws_add_http_common_headers(r.wsi, UInt32(resp.status), resp.contentType,
-                                               lws_filepos_t(resp.body.count), &p, end) != 0 { return false }
-                let nostore = "no-store"
-                if lws_add_http_header_by_name(r.wsi, "cache-control:", nostore, Int32(nostore.utf8.count), &p, end) != 0 {
-                    return false
-                }
-                return lws_finalize_write_http_header(r.wsi, start, &p, end) == 0
-            }
-            if !ok { return 1 }
-            r.headersSent = true
-            lws_callback_on_writable(r.wsi)
-            return 0
+        let headerSpace = 2048 + resp.headers.reduce(resp.cacheControl.utf8.count) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        let bodyCount = headOnly ? 0 : resp.body.count
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: pre + headerSpace + bodyCount, alignment: 16)
+        defer { buf.deallocate() }
+        let start = (buf + pre).assumingMemoryBound(to: UInt8.self)
+        var p: UnsafeMutablePointer<UInt8>? = start
+        let end = start + headerSpace
+        func add(_ name: String, _ value: String) -> Bool {
+            lws_add_http_header_by_name(wsi, name + ":", value, Int32(value.utf8.count), &p, end) == 0
         }
-        let chunk = min(32 * 1024, resp.body.count - r.bodyOffset)
-        var buf = [UInt8](repeating: 0, count: pre + chunk)
-        buf.withUnsafeMutableBytes { b in
-            (b.baseAddress! + pre).copyMemory(from: resp.body.payload + r.bodyOffset, byteCount: chunk)
-        }
-        r.bodyOffset += chunk
-        let final = r.bodyOffset >= resp.body.count
-        let n = buf.withUnsafeMutableBytes { b in
-            seatcast_lws_write_http(r.wsi, b.baseAddress! + pre, chunk, final ? 1 : 0)
-        }
-        if n < 0 { return -1 }
-        if !final {
-            lws_callback_on_writable(r.wsi)
-            return 0
-        }
-        finished(r)
-        return lws_http_transaction_completed(r.wsi) != 0 ? -1 : 0
+        guard lws_add_http_common_headers(wsi, UInt32(resp.status), resp.contentType,
+                                          lws_filepos_t(resp.body.count), &p, end) == 0,
+              add("cache-control", resp.cacheControl),
+              resp.headers.allSatisfy({ add($0.name, $0.value) }),
+              add("connection", "close"),
+              lws_finalize_http_header(wsi, &p, end) == 0, let headEnd = p else { return false }
+        if bodyCount > 0 { UnsafeMutableRawPointer(headEnd).copyMemory(from: resp.body.payload, byteCount: bodyCount) }
+        let total = (headEnd - start) + bodyCount
+        return seatcast_lws_write_http(wsi, start, total, 1) >= 0
     }
 
     /// The request no longer needs the loop (answered, or its connection is gone).
@@ -199,5 +332,22 @@ extension Server {
             r.inFlight = false
             httpInFlight -= 1
         }
+    }
+
+    // MARK: Not HTTP (loop thread)
+
+    /// RAW_RX on a connection lws gave up reading as HTTP: CONNECT (lws turns it into a raw
+    /// socket, with no timeout: it was held open for minutes), or an unknown method or no
+    /// method at all (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG hands those
+    /// over instead of a 403). The first bytes get 405 or 400 and the connection closes.
+    func rawFallback(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        let bytes = input.map { UnsafeRawBufferPointer(start: $0, count: len) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        let answer = HTTPFallback.answer(status: HTTPFallback.status(forRequestStart: bytes))
+        let pre = Frame.headroom
+        var buf = [UInt8](repeating: 0, count: pre + answer.count)
+        buf.replaceSubrange(pre..., with: answer)
+        _ = buf.withUnsafeMutableBytes { seatcast_lws_write_raw(wsi, $0.baseAddress!.assumingMemoryBound(to: UInt8.self) + pre, answer.count) }
+        linger(wsi, seconds: 5, shutWrite: true)
+        return -1
     }
 }

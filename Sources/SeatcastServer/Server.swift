@@ -117,27 +117,14 @@ public final class Server: @unchecked Sendable {
         protos[1].id = Server.httpProtocolId
         protocols = protos
 
-        let ms = UnsafeMutablePointer<lws_http_mount>.allocate(capacity: 4)
-        ms.initialize(repeating: lws_http_mount(), count: 4)
-        func callbackMount(_ i: Int, _ point: String) {
-            ms[i].mountpoint = UnsafePointer(cString(point))
-            ms[i].mountpoint_len = UInt8(point.utf8.count)
-            ms[i].origin = UnsafePointer(cString("seatcast-http"))
-            ms[i].origin_protocol = UInt8(LWSMPRO_CALLBACK.rawValue)
-            ms[i].mount_next = UnsafePointer(ms + i + 1)
-        }
-        callbackMount(0, "/api")
-        callbackMount(1, "/healthz")
-        callbackMount(2, "/metrics")
-        let dir = URL(fileURLWithPath: config.publicDir).standardizedFileURL.path
-        ms[3].mountpoint = UnsafePointer(cString("/"))
-        ms[3].mountpoint_len = 1
-        ms[3].origin = UnsafePointer(cString(dir))
-        ms[3].def = UnsafePointer(cString("index.html"))
-        ms[3].origin_protocol = UInt8(LWSMPRO_FILE.rawValue)
-        ms[3].cache_max_age = 60
-        ms[3].cache_reusable = 1
-        ms[3].cache_revalidate = 1
+        // One callback mount for every path: seatcast routes and serves files itself (see
+        // Server+HTTP.swift and HTTPStatic.swift for why not lws's file mount).
+        let ms = UnsafeMutablePointer<lws_http_mount>.allocate(capacity: 1)
+        ms.initialize(to: lws_http_mount())
+        ms.pointee.mountpoint = UnsafePointer(cString("/"))
+        ms.pointee.mountpoint_len = 1
+        ms.pointee.origin = UnsafePointer(cString("seatcast-http"))
+        ms.pointee.origin_protocol = UInt8(LWSMPRO_CALLBACK.rawValue)
         mounts = ms
 
         let retry = UnsafeMutablePointer<lws_retry_bo_t>.allocate(capacity: 1)
@@ -154,6 +141,9 @@ public final class Server: @unchecked Sendable {
         info.retry_and_idle_policy = UnsafePointer(retry)
         info.options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
             | UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
+            // Bytes that are not a request lws knows (TRACE, garbage) reach our RAW_RX to be
+            // answered 405/400, instead of lws's own 403.
+            | UInt64(LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG)
         info.pt_serv_buf_size = 32 * 1024
         info.vhost_name = UnsafePointer(cString("seatcast"))
         info.server_string = UnsafePointer(cString("seatcast"))
