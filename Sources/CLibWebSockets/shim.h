@@ -6,6 +6,7 @@
 
 #include <libwebsockets.h>
 #include <sys/socket.h>
+#include <ev.h>
 
 /* LWS_PRE is a macro expression: the headroom lws_write needs before a payload. */
 static inline size_t seatcast_lws_pre(void) { return LWS_PRE; }
@@ -32,6 +33,17 @@ static inline int seatcast_lws_write_raw(struct lws *wsi, unsigned char *buf, si
 static inline long seatcast_send_nonblocking(int fd, const void *buf, size_t len) {
     return (long)send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
+
+/* libev, the event loop lws runs on (its evlib plugin, libwebsockets-evlib-ev): epoll
+ * instead of lws's default poll() over every descriptor, which costs O(connections) per
+ * loop pass. ev.h's EV_P macros and enum flags do not import cleanly into Swift. */
+static inline void *seatcast_ev_loop_new(void) {
+    return ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+}
+/* One loop iteration: waits for at least one event, handles everything ready. */
+static inline void seatcast_ev_run_once(void *loop) { ev_run((struct ev_loop *)loop, EVRUN_ONCE); }
+static inline void seatcast_ev_run_nowait(void *loop) { ev_run((struct ev_loop *)loop, EVRUN_NOWAIT); }
+static inline void seatcast_ev_loop_destroy(void *loop) { ev_loop_destroy((struct ev_loop *)loop); }
 
 /* The lwsl_* logging macros expand to _lws_log(level, fmt, ...), a C variadic. */
 static inline void seatcast_lws_log_err(const char *msg) { lwsl_err("%s\n", msg); }

@@ -28,6 +28,8 @@ public final class Server: @unchecked Sendable {
     var flushList: [Session] = []
     let outboxPolicy: Outbox.Policy
     var metrics = Metrics()
+    /// "epoll" (libev) or "poll" (lws's own loop).
+    private(set) var eventLoopName = "poll"
 
     // Set by the loop thread before `start` returns.
     private let listeningPort = Atomic<Int>(0)
@@ -149,20 +151,43 @@ public final class Server: @unchecked Sendable {
         info.server_string = UnsafePointer(cString("seatcast"))
         info.user = Unmanaged.passUnretained(self).toOpaque()
 
-        guard let ctx = lws_create_context(&info) else {
+        // libev (epoll) as a foreign loop that this thread runs one iteration at a time, so
+        // queued writes are flushed after every pass. Without the plugin, lws's own poll().
+        var loop: UnsafeMutableRawPointer? = config.useEpoll ? seatcast_ev_loop_new() : nil
+        let loops = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        defer { loops.deallocate() }
+        loops.initialize(to: loop)
+        var ctx: OpaquePointer?
+        if loop != nil {
+            var evInfo = info
+            evInfo.options |= UInt64(LWS_SERVER_OPTION_LIBEV)
+            evInfo.foreign_loops = loops
+            ctx = lws_create_context(&evInfo)
+            if ctx == nil {
+                seatcast_ev_loop_destroy(loop)
+                loop = nil
+            }
+        }
+        if ctx == nil { ctx = lws_create_context(&info) }
+        guard let ctx else {
             startError.withLock { $0 = "cannot listen on port \(config.port) (in use, or not permitted)" }
             started.signal()
             return
         }
+        eventLoopName = loop == nil ? "poll" : "epoll"
         inbox.context.store(Int(bitPattern: UnsafeRawPointer(ctx)), ordering: .releasing)
         let vh = lws_get_vhost_by_name(ctx, "seatcast")
         listeningPort.store(Int(vh.map { lws_get_vhost_listen_port($0) } ?? Int32(config.port)), ordering: .relaxed)
         running.store(true, ordering: .sequentiallyConsistent)
         started.signal()
-        config.log("listening on port \(port)")
+        config.log("listening on port \(port) (\(eventLoopName))")
 
         while true {
-            if lws_service(ctx, 0) < 0 { break }
+            if let loop {
+                seatcast_ev_run_once(loop)
+            } else if lws_service(ctx, 0) < 0 {
+                break
+            }
             flushPendingWrites()
             if stopping {
                 closeAllWhenIdle()
@@ -172,6 +197,11 @@ public final class Server: @unchecked Sendable {
         }
         inbox.context.store(0, ordering: .releasing)
         lws_context_destroy(ctx)
+        if let loop {
+            // Let libev finish what lws stopped, then free it.
+            seatcast_ev_run_nowait(loop)
+            seatcast_ev_loop_destroy(loop)
+        }
         // Sessions lws did not close cleanly still hold their retain.
         for s in sessions.values { Unmanaged.passUnretained(s).release() }
         sessions.removeAll()

@@ -19,6 +19,9 @@ public struct ServerConfig: Sendable {
     /// SO_SNDBUF for each WebSocket (nil: the kernel's default). Small values make writes
     /// come back short, which tests use to exercise the partial-write path.
     public var socketSendBuffer: Int?
+    /// Run lws on libev (epoll) instead of its built-in poll(): poll() walks every
+    /// connection on every loop pass. Falls back to poll() when the libev plugin is missing.
+    public var useEpoll = true
     /// How the server logs (one line per notable thing). Called on the loop thread.
     public var log: @Sendable (String) -> Void = { _ in }
     /// Extra Prometheus text appended to /metrics (for example the store's counters).
