@@ -14,16 +14,16 @@ extension Server {
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return confirmUpgrade(wsi, input)
         case LWS_CALLBACK_ESTABLISHED:
-            return established(wsi, user)
+            return established(wsi)
         case LWS_CALLBACK_RECEIVE:
-            guard let s = session(user) else { return -1 }
+            guard let s = session(wsi) else { return -1 }
             return receive(s, input, len)
         case LWS_CALLBACK_SERVER_WRITEABLE:
-            guard let s = session(user) else { return -1 }
+            guard let s = session(wsi) else { return -1 }
             return writable(s)
         case LWS_CALLBACK_CLOSED:
-            if let s = session(user) {
-                user!.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+            if let s = session(wsi) {
+                lws_set_opaque_user_data(wsi, nil)
                 closed(s)
             }
             return 0
@@ -79,8 +79,10 @@ extension Server {
         return 0
     }
 
-    func session(_ user: UnsafeMutableRawPointer?) -> Session? {
-        guard let p = user?.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+    /// The session of a WebSocket: kept in lws's opaque pointer, so a connection needs no
+    /// per-session allocation of lws's.
+    func session(_ wsi: OpaquePointer) -> Session? {
+        guard let p = lws_get_opaque_user_data(wsi) else { return nil }
         return Unmanaged<Session>.fromOpaque(p).takeUnretainedValue()
     }
 

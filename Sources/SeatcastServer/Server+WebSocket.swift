@@ -5,13 +5,12 @@ import SeatcastCore
 extension Server {
     // MARK: Connection lifecycle (loop thread)
 
-    func established(_ wsi: OpaquePointer, _ user: UnsafeMutableRawPointer?) -> Int32 {
-        guard let user else { return -1 }
+    func established(_ wsi: OpaquePointer) -> Int32 {
         let path = Self.header(wsi, WSI_TOKEN_GET_URI) ?? "/ws"
         let origin = Self.header(wsi, WSI_TOKEN_ORIGIN)
         nextSessionId += 1
         let s = Session(wsi: wsi, id: nextSessionId, limits: config.limits, now: Timestamp.monotonicSeconds())
-        user.storeBytes(of: Unmanaged.passRetained(s).toOpaque(), as: UnsafeMutableRawPointer?.self)
+        lws_set_opaque_user_data(wsi, Unmanaged.passRetained(s).toOpaque())
         sessions[ObjectIdentifier(s)] = s
         if var size = config.socketSendBuffer.map(Int32.init) {
             _ = setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))

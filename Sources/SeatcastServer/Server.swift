@@ -107,10 +107,12 @@ public final class Server: @unchecked Sendable {
         // fall-through of the file mount (404).
         protos[0].name = UnsafePointer(cString("seatcast.v1"))
         protos[0].callback = seatcastLWSCallback
-        protos[0].per_session_data_size = MemoryLayout<UnsafeMutableRawPointer?>.size
+        // Sessions live in lws's opaque pointer (no per-connection allocation); HTTP
+        // requests that reach protocols[0] are answered 404 without state.
+        protos[0].per_session_data_size = 0
         // Small on purpose: lws allocates it per connection. Longer messages arrive in
         // several RECEIVE calls and are reassembled.
-        protos[0].rx_buffer_size = 256
+        protos[0].rx_buffer_size = 128
         protos[0].tx_packet_size = 65536
         protos[1].name = UnsafePointer(cString("seatcast-http"))
         protos[1].callback = seatcastLWSCallback

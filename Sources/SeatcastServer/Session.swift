@@ -11,7 +11,7 @@ final class Session: @unchecked Sendable {
     var flushPending = false
     /// A write to the socket failed: close it at the next WRITEABLE.
     var broken = false
-    var subscriptions: [TripHub] = []
+    var subscriptions = Subscriptions()
     /// Fragments of the message being received.
     var rx: [UInt8] = []
     var bucket: TokenBucket
