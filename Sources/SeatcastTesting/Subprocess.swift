@@ -51,10 +51,23 @@ public final class Subprocess: @unchecked Sendable {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
+        // Children start with no signal blocked and every signal at its default: the test
+        // runner's threads block and ignore some, and a tmux server that inherited that
+        // outlived `kill-server` with its pane.
+        var flags = Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attr, &all)
         if newProcessGroup {
-            posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+            flags |= Int16(POSIX_SPAWN_SETPGROUP)
             posix_spawnattr_setpgroup(&attr, 0)
         }
+        posix_spawnattr_setflags(&attr, flags)
         var child: pid_t = 0
         let rc = posix_spawn(&child, "/usr/bin/env", &actions, &attr, argv, envp)
         // The child's ends belong to the child now (or to nobody, when the spawn failed).
