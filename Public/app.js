@@ -12,10 +12,13 @@ import { $, el, errorText, say, store, wsUrl } from './ui.js';
 
 // ---------------------------------------------------------------- page state
 
-/** The trip list (GET /api/trips) and the trip shown. Changed only by setTrips and showTrip. */
+/** The trip list (GET /api/trips) and the trip shown. Changed only by setTrips, noteAvailable
+ *  and showTrip. */
 const page = { trips: [], tripId: null };
-/** The connection indicator says "offline" (sticky until live again). Set by connView and the
- *  browser's offline event, cleared by connView. */
+/** What the connection indicator shows; changed only by renderConn. */
+let conn = 'connecting';
+/** The indicator says "offline" (sticky until live again). Set by connView and the browser's
+ *  offline event, cleared by connView. */
 let offline = false;
 
 const client = new SeatcastClient({ url: wsUrl('/ws') });
@@ -79,6 +82,7 @@ function connView(s) {
 function renderConn() {
   const s = client.status;
   const v = connView(s);
+  conn = v;
   $('conn').dataset.state = v;
   document.body.dataset.conn = v;
   const left = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
@@ -97,7 +101,7 @@ function renderConn() {
 function updateActions() {
   const trip = currentTrip();
   const loaded = !!trip && trip.loaded;
-  const live = $('conn').dataset.state === 'live' && loaded;
+  const live = conn === 'live' && loaded;
   const n = loaded ? holds.heldSeats().length : 0;
   $('book').disabled = !(live && n > 0);
   $('release').disabled = !(live && n > 0);
@@ -130,9 +134,8 @@ function renderCounts() {
     e.dataset.count = text;
   }
   // Keep the picker's "free" figure for this trip current too.
-  const t = loaded && page.trips.find((x) => x.tripId === page.tripId);
-  if (t && t.available !== n.available) {
-    t.available = n.available;
+  const t = loaded && noteAvailable(page.tripId, n.available);
+  if (t) {
     const o = [...$('trip-select').options].find((x) => x.value === page.tripId);
     if (o) o.textContent = tripOptionText(t);
   }
@@ -150,14 +153,21 @@ function renderAll() {
 function tick() {
   holds.tick();
   for (const s of holds.heldSeats()) map.update(s);
-  const v = $('conn').dataset.state;
-  if (v === 'reconnecting' || v === 'offline') renderConn();
+  if (conn === 'reconnecting' || conn === 'offline') renderConn();
 }
 
 // ---------------------------------------------------------------- trips
 
 function setTrips(list) {
   page.trips = Array.isArray(list) ? list : [];
+}
+
+/** Records a trip's available count in the list; returns its entry when that changed it. */
+function noteAvailable(tripId, available) {
+  const i = page.trips.findIndex((x) => x.tripId === tripId);
+  if (i < 0 || page.trips[i].available === available) return null;
+  page.trips[i] = { ...page.trips[i], available };
+  return page.trips[i];
 }
 
 async function loadTrips() {

@@ -66,9 +66,10 @@ export function createHolds({ client, changed }) {
     store.set('seatcast.booked.' + tripId, JSON.stringify([...booked]));
   }
 
-  function held(no, until, confirmed) {
+  /** A reserve reply says my token holds `no` until `until`. */
+  function held(no, until) {
     mine.set(no, until || '');
-    if (confirmed) verified.add(no);
+    verified.add(no);
   }
 
   function letGo(no) { mine.delete(no); }
@@ -138,7 +139,7 @@ export function createHolds({ client, changed }) {
     if (m.local) {
       if (!p.quiet && m.code === 'disconnected') say('The connection dropped before the server answered; the map will catch up when it is back.', 'warn');
     } else if (m.type === 'reserved') {
-      for (const s of replied) held(s, m.until, true);
+      for (const s of replied) held(s, m.until);
       if (!p.quiet) {
         learnHoldLength(untilMs(m.until), p.sentAt);
         say(`Holding ${seatList(replied)} for you. Book it before the timer runs out.`, 'ok');
