@@ -87,20 +87,23 @@ struct MigratorUpgradeTests {
                 }
                 var rng = SplitMix(seed: UInt64(seed))
                 let names = seatNames(rows: 6, cols: 4)
+                var seen = Set<String>()
                 for chunk in 0..<12 {
                     var commands: [Command] = [], sessions: [Int] = []
                     for _ in 0..<40 {
                         let session = Int(rng.next() % 6)
                         let hold = "agree-hold-\(session)-\(seed)-\(rng.next() % 2)"
                         let seats = Array(Set((0..<Int(rng.next() % 3 + 1)).map { _ in names[Int(rng.next() % UInt64(names.count))] })).sorted()
-                        let unknown = rng.next() % 25 == 0
-                        let t = unknown ? "no-such-trip" : trip
+                        // Now and then an unknown trip, or a seat the trip does not have.
+                        let t = rng.next() % 25 == 0 ? "no-such-trip" : trip
+                        let odd = rng.next() % 10 == 0
+                        let listed = odd ? seats + ["99Z"] : seats
                         switch rng.next() % 8 {
-                        case 0, 1, 2: commands.append(.reserve(tripId: t, seats: [seats[0]], hold: hold))
-                        case 3: commands.append(.reserve(tripId: t, seats: seats + (unknown ? [] : rng.next() % 4 == 0 ? ["99Z"] : []), hold: hold))
-                        case 4: commands.append(.release(tripId: t, seats: seats, hold: hold))
+                        case 0, 1, 2: commands.append(.reserve(tripId: t, seats: [odd ? "99Z" : seats[0]], hold: hold))
+                        case 3: commands.append(.reserve(tripId: t, seats: listed, hold: hold))
+                        case 4: commands.append(.release(tripId: t, seats: listed, hold: hold))
                         case 5: commands.append(.release(tripId: t, seats: nil, hold: hold))
-                        default: commands.append(.confirm(tripId: t, seats: rng.next() % 2 == 0 ? nil : [seats[0]], hold: hold))
+                        default: commands.append(.confirm(tripId: t, seats: rng.next() % 2 == 0 ? nil : [listed[0], listed[listed.count - 1]], hold: hold))
                         }
                         sessions.append(session)
                     }
@@ -121,6 +124,12 @@ struct MigratorUpgradeTests {
                         return (out.map(BulkApplyTests.normalized), swept)
                     }
                     #expect(answers[0].0 == answers[1].0, "round \(chunk)")
+                    for o in answers[1].0 { seen.insert(String(o.prefix { $0 != "(" && $0 != " " })) }
+                    for o in answers[1].0 {
+                        for word in ["seat_taken", "not_held", "hold_expired", "unknown_trip", "unknown_seat"] where o.contains(word) {
+                            seen.insert(word)
+                        }
+                    }
                     #expect(answers[0].1 == answers[1].1, "round \(chunk): sweep")
                 }
                 let pruned = try [legacy, current].map { try $0.exec("SELECT seatcast_prune(200, interval '1 hour')").string(0, 0) }
@@ -140,6 +149,9 @@ struct MigratorUpgradeTests {
                 #expect(a[0].count > 100)
                 #expect(a[3].count > 0)
                 #expect(a[4].isEmpty)
+                // The workload reached every answer.
+                #expect(seen.isSuperset(of: ["reserved", "confirmed", "released", "seat_taken", "not_held", "hold_expired",
+                                             "unknown_trip", "unknown_seat"]), "\(seen)")
             }
         }
     }

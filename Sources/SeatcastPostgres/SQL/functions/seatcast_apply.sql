@@ -16,6 +16,8 @@
 --   4. the outbox: the batch's events, per trip, at the very end.
 --   A new kind of request or check belongs in part 3; it may join a group only if the
 --   set-wise run gives exactly the outcomes of the one-by-one run (BulkApplyTests).
+--   Helpers: seatcast_unknown_names (the unknown_trip / unknown_seat answers of part 3),
+--   seatcast_release_reasons (expired or released, for the events of a release).
 -- Called by: SeatStore.apply, from DatabaseWorker.runBatch on the writer thread, as
 --   BEGIN; SELECT ... FROM seatcast_apply(...); COMMIT (one transaction per batch).
 -- Lock order: first seat rows, then trip rows, never the other way round.
@@ -158,8 +160,7 @@ BEGIN
       v_ev_seat := v_ev_seat || v_freed_seat;
       v_ev_kind := v_ev_kind || array_fill('released'::text, ARRAY[cardinality(v_freed_idx)]);
       v_ev_until := v_ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(v_freed_idx)]);
-      v_ev_reason := v_ev_reason || ARRAY(SELECT CASE WHEN x <= now() THEN 'expired' ELSE 'released' END
-                                          FROM unnest(v_freed_until) WITH ORDINALITY AS g(x, o) ORDER BY o);
+      v_ev_reason := v_ev_reason || seatcast_release_reasons(v_freed_until);
     END IF;
     RETURN QUERY
       SELECT rq.i,
@@ -248,14 +249,9 @@ BEGIN
         until_ms := floor(extract(epoch FROM v_min_until) * 1000)::bigint;
       ELSIF cardinality(v_seats) = 1 AND EXISTS (SELECT 1 FROM seats WHERE trip_id = v_trip AND seat_no = v_seats[1]) THEN
         outcome := 'rejected:seat_taken'; seat_list := v_seats;
-      ELSIF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = v_trip) THEN
-        outcome := 'error:unknown_trip';
       ELSE
-        SELECT array_agg(x ORDER BY o) INTO v_got FROM unnest(v_seats) WITH ORDINALITY AS w(x, o)
-         WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = v_trip AND seat_no = x);
-        IF v_got IS NOT NULL THEN
-          outcome := 'error:unknown_seat'; seat_list := v_got;
-        ELSE
+        SELECT u.outcome, u.seat_list INTO outcome, seat_list FROM seatcast_unknown_names(v_trip, v_seats) u;
+        IF outcome IS NULL THEN
           SELECT array_agg(w.x ORDER BY w.o) INTO v_got
             FROM unnest(v_seats) WITH ORDINALITY AS w(x, o) JOIN seats ON seats.trip_id = v_trip AND seats.seat_no = w.x
            WHERE NOT (status = 'available' OR (status = 'held' AND (until <= now() OR hold_hash = v_hash)));
@@ -299,18 +295,11 @@ BEGIN
         outcome := NULL;
       END;
       IF outcome IS NULL THEN
-        IF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = v_trip) THEN
-          outcome := 'error:unknown_trip';
-        ELSE
-          SELECT array_agg(x ORDER BY o) INTO v_got FROM unnest(v_seats) WITH ORDINALITY AS w(x, o)
-           WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = v_trip AND seat_no = x);
-          IF v_got IS NOT NULL THEN
-            outcome := 'error:unknown_seat'; seat_list := v_got;
-          ELSIF EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = v_trip AND e.hold_hash = v_hash) THEN
-            outcome := 'rejected:hold_expired'; seat_list := coalesce(v_seats, '{}');
-          ELSE
-            outcome := 'rejected:not_held'; seat_list := coalesce(v_seats, '{}');
-          END IF;
+        SELECT u.outcome, u.seat_list INTO outcome, seat_list FROM seatcast_unknown_names(v_trip, v_seats) u;
+        IF outcome IS NULL AND EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = v_trip AND e.hold_hash = v_hash) THEN
+          outcome := 'rejected:hold_expired'; seat_list := coalesce(v_seats, '{}');
+        ELSIF outcome IS NULL THEN
+          outcome := 'rejected:not_held'; seat_list := coalesce(v_seats, '{}');
         END IF;
       END IF;
 
@@ -332,14 +321,8 @@ BEGIN
       END IF;
       -- Unknown names are refused before anything changes (checked only when not every
       -- listed seat was found held by this hold).
-      IF cardinality(v_got) < coalesce(cardinality(v_seats), 1) AND NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = v_trip) THEN
-        outcome := 'error:unknown_trip';
-      ELSIF v_seats IS NOT NULL AND cardinality(v_got) < cardinality(v_seats) THEN
-        SELECT array_agg(x ORDER BY o) INTO v_mine FROM unnest(v_seats) WITH ORDINALITY AS w(x, o)
-         WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = v_trip AND seat_no = x);
-        IF v_mine IS NOT NULL THEN
-          outcome := 'error:unknown_seat'; seat_list := v_mine;
-        END IF;
+      IF cardinality(v_got) < coalesce(cardinality(v_seats), 1) THEN
+        SELECT u.outcome, u.seat_list INTO outcome, seat_list FROM seatcast_unknown_names(v_trip, v_seats) u;
       END IF;
       IF outcome IS NULL THEN
         IF cardinality(v_got) > 0 THEN
@@ -348,8 +331,7 @@ BEGIN
           v_ev_seat := v_ev_seat || v_got;
           v_ev_kind := v_ev_kind || array_fill('released'::text, ARRAY[cardinality(v_got)]);
           v_ev_until := v_ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(v_got)]);
-          v_ev_reason := v_ev_reason || ARRAY(SELECT CASE WHEN x <= now() THEN 'expired' ELSE 'released' END
-                                              FROM unnest(v_got_until) WITH ORDINALITY AS g(x, o) ORDER BY o);
+          v_ev_reason := v_ev_reason || seatcast_release_reasons(v_got_until);
         END IF;
         outcome := 'released'; seat_list := v_got;
       END IF;
