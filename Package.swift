@@ -24,7 +24,8 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "SeatcastCore"),
-        .target(name: "SeatcastPostgres", dependencies: ["SeatcastCore", "CLibPQ"]),
+        // SQL/: the schema as .sql files (migrations/, functions/), loaded through Bundle.module.
+        .target(name: "SeatcastPostgres", dependencies: ["SeatcastCore", "CLibPQ"], resources: [.copy("SQL")]),
         .target(name: "SeatcastServer", dependencies: ["SeatcastCore", "CLibWebSockets"]),
         .target(name: "SeatcastApp", dependencies: ["SeatcastCore", "SeatcastPostgres", "SeatcastServer"]),
         .target(name: "SeatcastClient", dependencies: ["SeatcastCore", "CLibWebSockets"]),

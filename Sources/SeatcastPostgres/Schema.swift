@@ -1,5 +1,19 @@
-/// The database schema as numbered migrations. A migration is never edited once
-/// released; changes are new migrations.
+import Foundation
+
+/// The database schema: SQL files shipped as resources of this module, and the values
+/// Swift and SQL share, defined here once.
+///
+/// - `SQL/migrations/NNNN_name.sql`: the tables, as numbered migrations. Each is applied
+///   once, in version order, and recorded in `schema_migrations`. Never edited once
+///   released; a change is a new file.
+/// - `SQL/functions/<name>.sql`: the current definition of one function (and of the
+///   trigger that runs it, if any), `CREATE OR REPLACE`, with a header saying what it
+///   does, who calls it, its lock order and what it NOTIFYs. Applied again whenever its
+///   text changes (checksums in `schema_functions`).
+///
+/// `Migrator` applies both; `SQL/README.md` has the rules for changing them. A file may
+/// use `{{name}}` for a value of `placeholders`, substituted when it is loaded, so a value
+/// both sides use (the NOTIFY channel, the bulk group codes) is spelled once, here.
 ///
 /// Invariants the schema itself enforces, whoever writes (seatcast or psql):
 /// - every status change of a seat appends one row to `seat_events`, in the same
@@ -8,782 +22,103 @@
 /// - each such transaction rings `NOTIFY seatcast_events, '<tripId>'` once per trip
 ///   (identical payloads in one transaction are delivered once): only a doorbell.
 public enum Schema {
+    /// The channel every change of a trip's seats is announced on, payload the trip id.
     public static let notifyChannel = "seatcast_events"
-    /// Advisory lock key that serialises concurrent migrators.
+
+    /// The `grp` codes `SeatStore.bulkGroups` marks requests with, so that
+    /// `seatcast_apply` runs them set-wise ahead of the rest of the batch.
+    public enum BulkGroup {
+        /// Single-seat reserves (run first).
+        public static let singleSeatReserve = "r"
+        /// Releases of listed seats (run second).
+        public static let listedRelease = "x"
+    }
+
+    /// What `{{name}}` in a SQL file stands for. Each value is a plain word, so it can
+    /// stand inside a SQL string literal or as an identifier without quoting.
+    static let placeholders: [String: String] = [
+        "notify_channel": notifyChannel,
+        "grp_single_seat_reserve": BulkGroup.singleSeatReserve,
+        "grp_listed_release": BulkGroup.listedRelease,
+    ]
+
+    /// Advisory lock key that serialises concurrent migrators (old ones included).
     static let migrationLockKey = 7_246_001
 
-    public static let migrations: [(version: Int, sql: String)] = [(1, v1), (2, v2), (3, v3)]
+    /// A numbered table migration.
+    public struct Migration: Sendable {
+        public let version: Int
+        /// The file name without `.sql`, e.g. `0001_tables`.
+        public let name: String
+        public let sql: String
+    }
 
-    static let v1 = #"""
-    CREATE FUNCTION seatcast_new_epoch() RETURNS text LANGUAGE sql VOLATILE AS
-      $$ SELECT substr(md5(random()::text || clock_timestamp()::text), 1, 8) $$;
+    /// The current definition of one function (and its trigger).
+    public struct Function: Sendable {
+        /// The file name without `.sql`: the function's name.
+        public let name: String
+        public let sql: String
+    }
 
-    CREATE TABLE trips (
-      trip_id    text PRIMARY KEY CHECK (trip_id ~ '^[A-Za-z0-9_-]{1,64}$'),
-      name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-      row_count  int  NOT NULL CHECK (row_count BETWEEN 1 AND 500),
-      col_count  int  NOT NULL CHECK (col_count BETWEEN 1 AND 100),
-      epoch      text NOT NULL DEFAULT seatcast_new_epoch(),
-      last_seq   bigint NOT NULL DEFAULT 0,
-      created_at timestamptz NOT NULL DEFAULT now()
-    );
+    /// Every migration, in version order (1, 2, 3, ...: no gaps).
+    public static var migrations: [Migration] { files.migrations }
+    /// Every function file, in name order (the order they are applied in).
+    public static var functions: [Function] { files.functions }
 
-    -- fillfactor leaves room on each page so status changes stay HOT updates.
-    CREATE TABLE seats (
-      trip_id   text NOT NULL REFERENCES trips (trip_id) ON DELETE CASCADE,
-      seat_no   text NOT NULL,
-      row_no    int  NOT NULL,
-      col_no    int  NOT NULL,
-      status    text NOT NULL DEFAULT 'available' CHECK (status IN ('available', 'held', 'booked')),
-      hold_hash bytea,
-      until     timestamptz,
-      version   bigint NOT NULL DEFAULT 0,
-      PRIMARY KEY (trip_id, seat_no),
-      UNIQUE (trip_id, row_no, col_no),
-      CHECK (status <> 'held' OR (hold_hash IS NOT NULL AND until IS NOT NULL)),
-      CHECK (status <> 'available' OR (hold_hash IS NULL AND until IS NULL))
-    ) WITH (fillfactor = 70);
+    private static let files: (migrations: [Migration], functions: [Function]) = {
+        precondition(placeholders.values.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } },
+                     "Schema.placeholders: values must be plain words")
+        guard let root = Bundle.module.url(forResource: "SQL", withExtension: nil) else {
+            fatalError("SeatcastPostgres: no SQL folder in the resource bundle \(Bundle.module.bundlePath)")
+        }
+        let migrations = sqlFiles(root.appendingPathComponent("migrations")).map { name, sql in
+            let digits = name.prefix { $0.isNumber }
+            guard let version = Int(digits), name.dropFirst(digits.count).first == "_" else {
+                preconditionFailure("SQL/migrations/\(name).sql: the name must be NNNN_what.sql")
+            }
+            return Migration(version: version, name: name, sql: sql)
+        }
+        precondition(migrations.map(\.version) == Array(1...migrations.count),
+                     "SQL/migrations: versions must run 1, 2, 3, ... without gaps or repeats")
+        let functions = sqlFiles(root.appendingPathComponent("functions")).map { Function(name: $0, sql: $1) }
+        return (migrations, functions)
+    }()
 
-    -- The outbox: the log every subscriber's stream is read from.
-    CREATE TABLE seat_events (
-      trip_id text   NOT NULL,
-      seq     bigint NOT NULL,
-      seat_no text   NOT NULL,
-      kind    text   NOT NULL CHECK (kind IN ('locked', 'released', 'booked')),
-      until   timestamptz,
-      reason  text,
-      at      timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (trip_id, seq)
-    );
+    /// The `.sql` files of a folder, sorted by name: (name without `.sql`, rendered text).
+    private static func sqlFiles(_ folder: URL) -> [(String, String)] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        } catch {
+            fatalError("SeatcastPostgres: cannot list \(folder.path): \(error)")
+        }
+        return names.filter { $0.hasSuffix(".sql") }.sorted().map { file in
+            let path = folder.appendingPathComponent(file).path
+            guard let data = FileManager.default.contents(atPath: path) else {
+                fatalError("SeatcastPostgres: cannot read \(path)")
+            }
+            let name = String(file.dropLast(4))
+            return (name, render(String(decoding: data, as: UTF8.self), file: folder.lastPathComponent + "/" + file))
+        }
+    }
 
-    -- Holds that ended by expiry, so a late confirm can say hold_expired. Written
-    -- only on the expiry path, never on the reserve path.
-    CREATE TABLE expired_holds (
-      trip_id   text  NOT NULL,
-      hold_hash bytea NOT NULL,
-      at        timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (trip_id, hold_hash)
-    );
-
-    -- Normalises rows written by hand (an available seat has no holder) and counts versions.
-    CREATE FUNCTION seatcast_seats_before_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.status = 'available' THEN
-        NEW.hold_hash := NULL;
-        NEW.until := NULL;
-      ELSIF NEW.status = 'booked' THEN
-        NEW.until := NULL;
-      END IF;
-      IF NEW.status IS DISTINCT FROM OLD.status OR NEW.hold_hash IS DISTINCT FROM OLD.hold_hash
-         OR NEW.until IS DISTINCT FROM OLD.until THEN
-        NEW.version := OLD.version + 1;
-      END IF;
-      RETURN NEW;
-    END $$;
-
-    CREATE TRIGGER seats_before_update BEFORE UPDATE ON seats
-      FOR EACH ROW EXECUTE FUNCTION seatcast_seats_before_update();
-
-    -- One pass per statement: per trip, take `k` sequence numbers from the trip row
-    -- (its lock orders writers of that trip until commit), append the events, ring once.
-    CREATE FUNCTION seatcast_seats_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      r record;
-      v_last bigint;
-    BEGIN
-      FOR r IN
-        SELECT n.trip_id, count(*) AS k
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.version <> o.version
-        GROUP BY n.trip_id ORDER BY n.trip_id
-      LOOP
-        UPDATE trips SET last_seq = last_seq + r.k WHERE trip_id = r.trip_id RETURNING last_seq INTO v_last;
-        INSERT INTO seat_events (trip_id, seq, seat_no, kind, until, reason)
-        SELECT n.trip_id,
-               v_last - r.k + row_number() OVER (ORDER BY n.row_no, n.col_no),
-               n.seat_no,
-               CASE n.status WHEN 'held' THEN 'locked' WHEN 'booked' THEN 'booked' ELSE 'released' END,
-               CASE WHEN n.status = 'held' THEN n.until END,
-               CASE WHEN n.status = 'available' THEN
-                 CASE WHEN o.status = 'held' AND o.until <= now() THEN 'expired' ELSE 'released' END
-               END
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.trip_id = r.trip_id AND n.version <> o.version;
-        -- Remember holds that ended by expiry (released, or taken over by another hold).
-        INSERT INTO expired_holds (trip_id, hold_hash)
-        SELECT DISTINCT o.trip_id, o.hold_hash
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.trip_id = r.trip_id AND o.status = 'held' AND o.until <= now()
-          AND n.hold_hash IS DISTINCT FROM o.hold_hash
-        ON CONFLICT DO NOTHING;
-        PERFORM pg_notify('seatcast_events', r.trip_id);
-      END LOOP;
-      RETURN NULL;
-    END $$;
-
-    CREATE TRIGGER seats_after_update AFTER UPDATE ON seats
-      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-      FOR EACH STATEMENT EXECUTE FUNCTION seatcast_seats_after_update();
-
-    -- Runs a batch of reserve/confirm/release requests in the caller's transaction and
-    -- answers one row per request (idx = position in the batch). Each seat change is one
-    -- conditional UPDATE; a multi-seat request that cannot take every seat is rolled back
-    -- alone (a subtransaction), so requests in one batch never see each other's failures.
-    -- outcome: reserved | confirmed | released | rejected:<reason> | error:<code>.
-    CREATE FUNCTION seatcast_apply(reqs jsonb, ttl_ms bigint)
-    RETURNS TABLE (idx int, outcome text, seat_list text[], until_ms bigint)
-    LANGUAGE plpgsql AS $$
-    DECLARE
-      req jsonb;
-      i int := -1;
-      op text;
-      t text;
-      s text[];
-      h bytea;
-      n int;
-      got text[];
-      min_until timestamptz;
-      new_until timestamptz := date_trunc('milliseconds', now()) + ttl_ms * interval '1 millisecond';
-    BEGIN
-      FOR req IN SELECT value FROM jsonb_array_elements(reqs) LOOP
-        i := i + 1;
-        idx := i;
-        op := req->>'op';
-        t := req->>'trip';
-        s := CASE WHEN jsonb_typeof(req->'seats') = 'array'
-                  THEN ARRAY(SELECT jsonb_array_elements_text(req->'seats')) END;
-        h := sha256(convert_to(req->>'hold', 'UTF8'));
-        outcome := NULL; seat_list := NULL; until_ms := NULL;
-
-        IF op = 'reserve' THEN
-          IF cardinality(s) = 1 THEN
-            UPDATE seats SET status = 'held', hold_hash = h,
-                   until = CASE WHEN status = 'held' AND hold_hash = h AND until > now() THEN until ELSE new_until END
-             WHERE trip_id = t AND seat_no = s[1]
-               AND (status = 'available' OR (status = 'held' AND (until <= now() OR hold_hash = h)))
-            RETURNING until INTO min_until;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            IF n = 1 THEN
-              outcome := 'reserved'; seat_list := s;
-            END IF;
-          ELSE
-            BEGIN
-              WITH u AS (
-                UPDATE seats SET status = 'held', hold_hash = h,
-                       until = CASE WHEN status = 'held' AND hold_hash = h AND until > now() THEN until ELSE new_until END
-                 WHERE trip_id = t AND seat_no = ANY (s)
-                   AND (status = 'available' OR (status = 'held' AND (until <= now() OR hold_hash = h)))
-                RETURNING until)
-              SELECT count(*), min(until) INTO n, min_until FROM u;
-              IF n <> cardinality(s) THEN
-                RAISE EXCEPTION 'partial' USING ERRCODE = 'SC001';
-              END IF;
-              outcome := 'reserved'; seat_list := s;
-            EXCEPTION WHEN SQLSTATE 'SC001' THEN
-              outcome := NULL;
-            END;
-          END IF;
-          IF outcome IS NOT NULL THEN
-            until_ms := floor(extract(epoch FROM min_until) * 1000)::bigint;
-          ELSIF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
-            outcome := 'error:unknown_trip';
-          ELSE
-            SELECT array_agg(x ORDER BY o) INTO got FROM unnest(s) WITH ORDINALITY AS w(x, o)
-             WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = x);
-            IF got IS NOT NULL THEN
-              outcome := 'error:unknown_seat'; seat_list := got;
-            ELSE
-              SELECT array_agg(w.x ORDER BY w.o) INTO got
-                FROM unnest(s) WITH ORDINALITY AS w(x, o) JOIN seats ON seats.trip_id = t AND seats.seat_no = w.x
-               WHERE NOT (status = 'available' OR (status = 'held' AND (until <= now() OR hold_hash = h)));
-              outcome := 'rejected:seat_taken'; seat_list := coalesce(got, s);
-            END IF;
-          END IF;
-
-        ELSIF op = 'confirm' THEN
-          BEGIN
-            UPDATE seats SET status = 'booked'
-             WHERE trip_id = t AND hold_hash = h AND status = 'held' AND (s IS NULL OR seat_no = ANY (s));
-            SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO got FROM seats
-             WHERE trip_id = t AND hold_hash = h AND status = 'booked' AND (s IS NULL OR seat_no = ANY (s));
-            IF got IS NULL OR (s IS NOT NULL AND cardinality(got) <> cardinality(s)) THEN
-              RAISE EXCEPTION 'not held' USING ERRCODE = 'SC001';
-            END IF;
-            outcome := 'confirmed';
-            seat_list := CASE WHEN s IS NULL THEN got ELSE s END;
-          EXCEPTION WHEN SQLSTATE 'SC001' THEN
-            outcome := NULL;
-          END;
-          IF outcome IS NULL THEN
-            IF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
-              outcome := 'error:unknown_trip';
-            ELSE
-              SELECT array_agg(x ORDER BY o) INTO got FROM unnest(s) WITH ORDINALITY AS w(x, o)
-               WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = x);
-              IF got IS NOT NULL THEN
-                outcome := 'error:unknown_seat'; seat_list := got;
-              ELSIF EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = t AND e.hold_hash = h) THEN
-                outcome := 'rejected:hold_expired'; seat_list := coalesce(s, '{}');
-              ELSE
-                outcome := 'rejected:not_held'; seat_list := coalesce(s, '{}');
-              END IF;
-            END IF;
-          END IF;
-
-        ELSIF op = 'release' THEN
-          -- Unknown names are refused before anything changes.
-          IF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
-            outcome := 'error:unknown_trip';
-          ELSE
-            SELECT array_agg(x ORDER BY o) INTO got FROM unnest(s) WITH ORDINALITY AS w(x, o)
-             WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = x);
-            IF got IS NOT NULL THEN
-              outcome := 'error:unknown_seat'; seat_list := got;
-            ELSE
-              WITH u AS (
-                UPDATE seats SET status = 'available'
-                 WHERE trip_id = t AND hold_hash = h AND status = 'held' AND (s IS NULL OR seat_no = ANY (s))
-                RETURNING seat_no, row_no, col_no)
-              SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO got FROM u;
-              outcome := 'released'; seat_list := coalesce(got, '{}');
-            END IF;
-          END IF;
-        ELSE
-          outcome := 'error:bad_request';
-        END IF;
-        RETURN NEXT;
-      END LOOP;
-    END $$;
-    """#
-
-    /// Holds that end well: expiry, bookings backed by a UNIQUE constraint, bounded
-    /// history, the audit, and cleanup when a trip is deleted.
-    static let v2 = #"""
-    -- A seat can be booked once: this table mirrors booked seats, and its UNIQUE
-    -- constraint aborts any transaction that would book a booked seat again,
-    -- whatever path it took.
-    CREATE TABLE bookings (
-      trip_id   text NOT NULL,
-      seat_no   text NOT NULL,
-      hold_hash bytea,
-      booked_at timestamptz NOT NULL DEFAULT now(),
-      CONSTRAINT bookings_one_per_seat UNIQUE (trip_id, seat_no)
-    );
-    INSERT INTO bookings (trip_id, seat_no, hold_hash)
-      SELECT trip_id, seat_no, hold_hash FROM seats WHERE status = 'booked';
-
-    -- When the event row is written (close to commit; now() would be the transaction start).
-    ALTER TABLE seat_events ALTER COLUMN at SET DEFAULT clock_timestamp();
-
-    CREATE OR REPLACE FUNCTION seatcast_seats_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      r record;
-      v_last bigint;
-    BEGIN
-      FOR r IN
-        SELECT n.trip_id, count(*) AS k
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.version <> o.version
-        GROUP BY n.trip_id ORDER BY n.trip_id
-      LOOP
-        UPDATE trips SET last_seq = last_seq + r.k WHERE trip_id = r.trip_id RETURNING last_seq INTO v_last;
-        INSERT INTO seat_events (trip_id, seq, seat_no, kind, until, reason)
-        SELECT n.trip_id,
-               v_last - r.k + row_number() OVER (ORDER BY n.row_no, n.col_no),
-               n.seat_no,
-               CASE n.status WHEN 'held' THEN 'locked' WHEN 'booked' THEN 'booked' ELSE 'released' END,
-               CASE WHEN n.status = 'held' THEN n.until END,
-               CASE WHEN n.status = 'available' THEN
-                 CASE WHEN o.status = 'held' AND o.until <= now() THEN 'expired' ELSE 'released' END
-               END
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.trip_id = r.trip_id AND n.version <> o.version;
-        INSERT INTO expired_holds (trip_id, hold_hash)
-        SELECT DISTINCT o.trip_id, o.hold_hash
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.trip_id = r.trip_id AND o.status = 'held' AND o.until <= now()
-          AND n.hold_hash IS DISTINCT FROM o.hold_hash
-        ON CONFLICT DO NOTHING;
-        DELETE FROM bookings b
-        USING new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.trip_id = r.trip_id AND b.trip_id = n.trip_id AND b.seat_no = n.seat_no
-          AND o.status = 'booked' AND n.status <> 'booked';
-        INSERT INTO bookings (trip_id, seat_no, hold_hash)
-        SELECT n.trip_id, n.seat_no, n.hold_hash
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.trip_id = r.trip_id AND n.status = 'booked' AND o.status <> 'booked';
-        PERFORM pg_notify('seatcast_events', r.trip_id);
-      END LOOP;
-      RETURN NULL;
-    END $$;
-
-    -- A deleted trip takes its history with it, so a trip created again under the same id
-    -- starts a clean stream (with a new epoch).
-    CREATE FUNCTION seatcast_trips_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      DELETE FROM seat_events WHERE trip_id = OLD.trip_id;
-      DELETE FROM expired_holds WHERE trip_id = OLD.trip_id;
-      DELETE FROM bookings WHERE trip_id = OLD.trip_id;
-      RETURN NULL;
-    END $$;
-    CREATE TRIGGER trips_after_delete AFTER DELETE ON trips
-      FOR EACH ROW EXECUTE FUNCTION seatcast_trips_after_delete();
-    DELETE FROM seat_events e WHERE NOT EXISTS (SELECT 1 FROM trips t WHERE t.trip_id = e.trip_id);
-
-    -- Releases expired holds, at most max_rows per call; returns how many. Rows another
-    -- transaction has locked (a reserve taking the seat, another instance's sweep) are
-    -- skipped, and the UPDATE re-checks the condition, so each expiry happens once.
-    CREATE FUNCTION seatcast_expire(max_rows int) RETURNS int LANGUAGE plpgsql AS $$
-    DECLARE n int;
-    BEGIN
-      WITH x AS (
-        SELECT trip_id, seat_no FROM seats
-         WHERE status = 'held' AND until <= now()
-         ORDER BY trip_id, seat_no
-         LIMIT max_rows
-         FOR UPDATE SKIP LOCKED)
-      UPDATE seats s SET status = 'available'
-        FROM x
-       WHERE s.trip_id = x.trip_id AND s.seat_no = x.seat_no AND s.status = 'held' AND s.until <= now();
-      GET DIAGNOSTICS n = ROW_COUNT;
-      RETURN n;
-    END $$;
-
-    -- Bounded history: per trip, keep the last keep_events events, and none older than
-    -- keep_age. Resumes from before that get a snapshot. Returns rows deleted.
-    CREATE FUNCTION seatcast_prune(keep_events bigint, keep_age interval) RETURNS bigint LANGUAGE plpgsql AS $$
-    DECLARE n bigint; m bigint;
-    BEGIN
-      DELETE FROM seat_events e USING trips t
-       WHERE e.trip_id = t.trip_id AND (e.seq <= t.last_seq - keep_events OR e.at < now() - keep_age);
-      GET DIAGNOSTICS n = ROW_COUNT;
-      DELETE FROM expired_holds WHERE at < now() - greatest(keep_age, interval '1 day');
-      GET DIAGNOSTICS m = ROW_COUNT;
-      RETURN n + m;
-    END $$;
-
-    -- Invariant violations of one trip; always empty unless something is badly wrong.
-    CREATE FUNCTION seatcast_audit(t text) RETURNS TABLE (seat_no text, problem text)
-    LANGUAGE sql STABLE AS $$
-      SELECT s.seat_no, 'booked seat without its booking' FROM seats s
-       WHERE s.trip_id = t AND s.status = 'booked'
-         AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.trip_id = t AND b.seat_no = s.seat_no)
-      UNION ALL
-      SELECT b.seat_no, 'booking of a seat that is not booked' FROM bookings b JOIN seats s USING (trip_id, seat_no)
-       WHERE b.trip_id = t AND s.status <> 'booked'
-      UNION ALL
-      SELECT b.seat_no, 'seat booked more than once' FROM bookings b WHERE b.trip_id = t
-       GROUP BY b.seat_no HAVING count(*) > 1
-      UNION ALL
-      SELECT s.seat_no, 'held seat without until' FROM seats s
-       WHERE s.trip_id = t AND s.status = 'held' AND s.until IS NULL
-      UNION ALL
-      SELECT s.seat_no, 'status disagrees with the event log' FROM seats s
-        JOIN (SELECT DISTINCT ON (e.seat_no) e.seat_no, e.kind FROM seat_events e
-               WHERE e.trip_id = t ORDER BY e.seat_no, e.seq DESC) last ON last.seat_no = s.seat_no
-       WHERE s.trip_id = t
-         AND s.status <> CASE last.kind WHEN 'locked' THEN 'held' WHEN 'booked' THEN 'booked' ELSE 'available' END
-      UNION ALL
-      SELECT NULL, 'event log ahead of the trip''s last_seq' FROM trips tr
-       WHERE tr.trip_id = t AND EXISTS (SELECT 1 FROM seat_events e WHERE e.trip_id = t AND e.seq > tr.last_seq)
-    $$;
-    """#
-
-    /// Batched outbox writes: `seatcast_apply` records its own events in one pass at the end
-    /// of its batch (trip row locked last, one NOTIFY per trip); the statement trigger
-    /// keeps serving every other writer. Bookings and expired holds move to the row trigger.
-    static let v3 = #"""
-    CREATE OR REPLACE FUNCTION seatcast_seats_before_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.status = 'available' THEN
-        NEW.hold_hash := NULL;
-        NEW.until := NULL;
-      ELSIF NEW.status = 'booked' THEN
-        NEW.until := NULL;
-      END IF;
-      IF NEW.status IS DISTINCT FROM OLD.status OR NEW.hold_hash IS DISTINCT FROM OLD.hold_hash
-         OR NEW.until IS DISTINCT FROM OLD.until THEN
-        NEW.version := OLD.version + 1;
-        IF OLD.status = 'held' AND OLD.until <= now() AND NEW.hold_hash IS DISTINCT FROM OLD.hold_hash THEN
-          INSERT INTO expired_holds (trip_id, hold_hash) VALUES (OLD.trip_id, OLD.hold_hash) ON CONFLICT DO NOTHING;
-        END IF;
-        IF NEW.status = 'booked' AND OLD.status <> 'booked' THEN
-          INSERT INTO bookings (trip_id, seat_no, hold_hash) VALUES (NEW.trip_id, NEW.seat_no, NEW.hold_hash);
-        ELSIF OLD.status = 'booked' AND NEW.status <> 'booked' THEN
-          DELETE FROM bookings WHERE trip_id = OLD.trip_id AND seat_no = OLD.seat_no;
-        END IF;
-      END IF;
-      RETURN NEW;
-    END $$;
-
-    CREATE OR REPLACE FUNCTION seatcast_seats_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      r record;
-      v_last bigint;
-    BEGIN
-      -- seatcast_apply writes its own events at the end of its batch.
-      IF current_setting('seatcast.batch', true) = 'on' THEN
-        RETURN NULL;
-      END IF;
-      FOR r IN
-        SELECT n.trip_id, count(*) AS k
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.version <> o.version
-        GROUP BY n.trip_id ORDER BY n.trip_id
-      LOOP
-        UPDATE trips SET last_seq = last_seq + r.k WHERE trip_id = r.trip_id RETURNING last_seq INTO v_last;
-        INSERT INTO seat_events (trip_id, seq, seat_no, kind, until, reason)
-        SELECT n.trip_id,
-               v_last - r.k + row_number() OVER (ORDER BY n.row_no, n.col_no),
-               n.seat_no,
-               CASE n.status WHEN 'held' THEN 'locked' WHEN 'booked' THEN 'booked' ELSE 'released' END,
-               CASE WHEN n.status = 'held' THEN n.until END,
-               CASE WHEN n.status = 'available' THEN
-                 CASE WHEN o.status = 'held' AND o.until <= now() THEN 'expired' ELSE 'released' END
-               END
-        FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
-        WHERE n.trip_id = r.trip_id AND n.version <> o.version;
-        PERFORM pg_notify('seatcast_events', r.trip_id);
-      END LOOP;
-      RETURN NULL;
-    END $$;
-
-    CREATE OR REPLACE FUNCTION seatcast_apply(reqs jsonb, ttl_ms bigint)
-    RETURNS TABLE (idx int, outcome text, seat_list text[], until_ms bigint)
-    LANGUAGE plpgsql AS $$
-    DECLARE
-      req jsonb;
-      i int := -1;
-      op text;
-      t text;
-      s text[];
-      h bytea;
-      n int;
-      got text[];
-      got_until timestamptz[];
-      mine text[];
-      min_until timestamptz;
-      v_last bigint;
-      r record;
-      new_until timestamptz := date_trunc('milliseconds', now()) + ttl_ms * interval '1 millisecond';
-      -- Bulk groups: r = single-seat reserves, x = releases of listed seats (see below).
-      b_idx int[]; b_trip text[]; b_seat text[]; b_hash bytea[];
-      w_idx int[]; w_trip text[]; w_seat text[];
-      m_trip text[]; m_seat text[]; m_hash bytea[]; m_until timestamptz[];
-      x_bad int[];
-      l_idx int[]; l_trip text[]; l_seat text[]; l_until timestamptz[];
-      -- The batch's seat changes, in order; written to the outbox at the end.
-      ev_trip text[] := '{}';
-      ev_seat text[] := '{}';
-      ev_kind text[] := '{}';
-      ev_until timestamptz[] := '{}';
-      ev_reason text[] := '{}';
-    BEGIN
-      PERFORM set_config('seatcast.batch', 'on', true);
-
-      -- Group r, all at once: single-seat reserves the caller marked as free to run before
-      -- the rest of the batch. Exactly what running them one by one in order gives: the
-      -- first request for a seat takes it if it is free (or its hold expired); every other
-      -- request is reserved only if the seat is now held by its own hold (a retry, the row
-      -- locked by a no-op UPDATE), else seat_taken / unknown.
-      SELECT array_agg((q.ord - 1)::int ORDER BY q.ord), array_agg(q.e->>'trip' ORDER BY q.ord),
-             array_agg(q.e->'seats'->>0 ORDER BY q.ord),
-             array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord)
-        INTO b_idx, b_trip, b_seat, b_hash
-        FROM jsonb_array_elements(reqs) WITH ORDINALITY AS q(e, ord) WHERE q.e->>'grp' = 'r';
-      IF b_idx IS NOT NULL THEN
-        WITH cand AS (
-          SELECT DISTINCT ON (u.t, u.seat) u.i, u.t, u.seat, u.h
-            FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h) ORDER BY u.t, u.seat, u.i),
-        won AS (
-          UPDATE seats SET status = 'held', hold_hash = cand.h, until = new_until
-            FROM cand
-           WHERE seats.trip_id = cand.t AND seats.seat_no = cand.seat
-             AND (seats.status = 'available' OR (seats.status = 'held' AND seats.until <= now()))
-          RETURNING cand.i, cand.t, cand.seat)
-        SELECT coalesce(array_agg(won.i ORDER BY won.i), '{}'), coalesce(array_agg(won.t ORDER BY won.i), '{}'),
-               coalesce(array_agg(won.seat ORDER BY won.i), '{}')
-          INTO w_idx, w_trip, w_seat FROM won;
-        WITH want AS (
-          SELECT DISTINCT u.t, u.seat, u.h FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h)
-           WHERE u.i <> ALL (w_idx)),
-        m AS (
-          UPDATE seats SET until = seats.until
-            FROM want
-           WHERE seats.trip_id = want.t AND seats.seat_no = want.seat
-             AND seats.status = 'held' AND seats.hold_hash = want.h AND seats.until > now()
-          RETURNING want.t, want.seat, want.h, seats.until)
-        SELECT coalesce(array_agg(m.t), '{}'), coalesce(array_agg(m.seat), '{}'), coalesce(array_agg(m.h), '{}'),
-               coalesce(array_agg(m.until), '{}')
-          INTO m_trip, m_seat, m_hash, m_until FROM m;
-        IF cardinality(w_idx) > 0 THEN
-          ev_trip := ev_trip || w_trip;
-          ev_seat := ev_seat || w_seat;
-          ev_kind := ev_kind || array_fill('locked'::text, ARRAY[cardinality(w_idx)]);
-          ev_until := ev_until || array_fill(new_until, ARRAY[cardinality(w_idx)]);
-          ev_reason := ev_reason || array_fill(NULL::text, ARRAY[cardinality(w_idx)]);
-        END IF;
-        RETURN QUERY
-          SELECT u.i,
-                 CASE WHEN w.i IS NOT NULL OR mm.until IS NOT NULL THEN 'reserved'
-                      WHEN EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat) THEN 'rejected:seat_taken'
-                      WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = u.t) THEN 'error:unknown_seat'
-                      ELSE 'error:unknown_trip' END,
-                 CASE WHEN w.i IS NULL AND mm.until IS NULL AND NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = u.t)
-                      THEN NULL ELSE ARRAY[u.seat] END,
-                 floor(extract(epoch FROM CASE WHEN w.i IS NOT NULL THEN new_until ELSE mm.until END) * 1000)::bigint
-            FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h)
-            LEFT JOIN unnest(w_idx) AS w(i) ON w.i = u.i
-            LEFT JOIN unnest(m_trip, m_seat, m_hash, m_until) AS mm(t, seat, h, until)
-                   ON mm.t = u.t AND mm.seat = u.seat AND mm.h = u.h;
-      END IF;
-
-      -- Group x, all at once: releases of listed seats. Requests naming an unknown trip or
-      -- seat are refused before anything changes; a seat is released once, for the first
-      -- request of its hold.
-      SELECT array_agg((q.ord - 1)::int ORDER BY q.ord, w.pos), array_agg(q.e->>'trip' ORDER BY q.ord, w.pos),
-             array_agg(w.seat ORDER BY q.ord, w.pos),
-             array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord, w.pos)
-        INTO b_idx, b_trip, b_seat, b_hash
-        FROM jsonb_array_elements(reqs) WITH ORDINALITY AS q(e, ord),
-             jsonb_array_elements_text(q.e->'seats') WITH ORDINALITY AS w(seat, pos)
-       WHERE q.e->>'grp' = 'x';
-      IF b_idx IS NOT NULL THEN
-        SELECT coalesce(array_agg(DISTINCT u.i), '{}') INTO x_bad
-          FROM unnest(b_idx, b_trip, b_seat) AS u(i, t, seat)
-         WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat);
-        WITH lk AS (
-          SELECT u.i, seats.trip_id, seats.seat_no, seats.until, seats.row_no, seats.col_no
-            FROM unnest(b_idx, b_trip, b_seat, b_hash) AS u(i, t, seat, h)
-            JOIN seats ON seats.trip_id = u.t AND seats.seat_no = u.seat AND seats.hold_hash = u.h AND seats.status = 'held'
-           WHERE u.i <> ALL (x_bad)
-             FOR UPDATE OF seats),
-        l AS (SELECT DISTINCT ON (lk.trip_id, lk.seat_no) lk.* FROM lk ORDER BY lk.trip_id, lk.seat_no, lk.i)
-        SELECT coalesce(array_agg(l.i ORDER BY l.i, l.row_no, l.col_no), '{}'),
-               coalesce(array_agg(l.trip_id ORDER BY l.i, l.row_no, l.col_no), '{}'),
-               coalesce(array_agg(l.seat_no ORDER BY l.i, l.row_no, l.col_no), '{}'),
-               coalesce(array_agg(l.until ORDER BY l.i, l.row_no, l.col_no), '{}')
-          INTO l_idx, l_trip, l_seat, l_until FROM l;
-        IF cardinality(l_idx) > 0 THEN
-          UPDATE seats SET status = 'available'
-            FROM unnest(l_trip, l_seat) AS k(t, seat)
-           WHERE seats.trip_id = k.t AND seats.seat_no = k.seat;
-          ev_trip := ev_trip || l_trip;
-          ev_seat := ev_seat || l_seat;
-          ev_kind := ev_kind || array_fill('released'::text, ARRAY[cardinality(l_idx)]);
-          ev_until := ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(l_idx)]);
-          ev_reason := ev_reason || ARRAY(SELECT CASE WHEN x <= now() THEN 'expired' ELSE 'released' END
-                                          FROM unnest(l_until) WITH ORDINALITY AS g(x, o) ORDER BY o);
-        END IF;
-        RETURN QUERY
-          SELECT rq.i,
-                 CASE WHEN rq.i <> ALL (x_bad) THEN 'released'
-                      WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = rq.t) THEN 'error:unknown_seat'
-                      ELSE 'error:unknown_trip' END,
-                 CASE WHEN rq.i <> ALL (x_bad)
-                      THEN coalesce((SELECT array_agg(l.seat ORDER BY l.o) FROM unnest(l_idx, l_seat) WITH ORDINALITY AS l(i, seat, o)
-                                      WHERE l.i = rq.i), '{}')
-                      WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = rq.t)
-                      THEN (SELECT array_agg(u.seat ORDER BY u.o) FROM unnest(b_idx, b_trip, b_seat) WITH ORDINALITY AS u(i, t, seat, o)
-                             WHERE u.i = rq.i AND NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat))
-                 END,
-                 NULL::bigint
-            FROM (SELECT DISTINCT u.i, u.t FROM unnest(b_idx, b_trip) AS u(i, t)) rq;
-      END IF;
-
-      -- Everything else, one request at a time, in order.
-      FOR req IN SELECT value FROM jsonb_array_elements(reqs) LOOP
-        i := i + 1;
-        IF req ? 'grp' THEN
-          CONTINUE;
-        END IF;
-        idx := i;
-        op := req->>'op';
-        t := req->>'trip';
-        s := CASE WHEN jsonb_typeof(req->'seats') = 'array'
-                  THEN ARRAY(SELECT jsonb_array_elements_text(req->'seats')) END;
-        h := sha256(convert_to(req->>'hold', 'UTF8'));
-        outcome := NULL; seat_list := NULL; until_ms := NULL;
-
-        IF op = 'reserve' THEN
-          IF cardinality(s) = 1 THEN
-            -- Take it (free, or held under an expired hold, ours included) ...
-            UPDATE seats SET status = 'held', hold_hash = h, until = new_until
-             WHERE trip_id = t AND seat_no = s[1]
-               AND (status = 'available' OR (status = 'held' AND until <= now()))
-            RETURNING until INTO min_until;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            IF n = 1 THEN
-              outcome := 'reserved'; seat_list := s;
-              ev_trip := ev_trip || t; ev_seat := ev_seat || s[1]; ev_kind := ev_kind || 'locked'::text;
-              ev_until := ev_until || new_until; ev_reason := ev_reason || NULL::text;
-            ELSE
-              -- ... or it is already ours: a retry, answered with the existing until.
-              -- The no-op UPDATE locks the row so the answer stays true until commit.
-              UPDATE seats SET until = until
-               WHERE trip_id = t AND seat_no = s[1] AND status = 'held' AND hold_hash = h AND until > now()
-              RETURNING until INTO min_until;
-              GET DIAGNOSTICS n = ROW_COUNT;
-              IF n = 1 THEN
-                outcome := 'reserved'; seat_list := s;
-              END IF;
-            END IF;
-          ELSE
-            BEGIN
-              WITH u AS (
-                UPDATE seats SET status = 'held', hold_hash = h, until = new_until
-                 WHERE trip_id = t AND seat_no = ANY (s)
-                   AND (status = 'available' OR (status = 'held' AND until <= now()))
-                RETURNING seat_no, row_no, col_no)
-              SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO got FROM u;
-              WITH m AS (
-                UPDATE seats SET until = until
-                 WHERE trip_id = t AND seat_no = ANY (s) AND seat_no <> ALL (got)
-                   AND status = 'held' AND hold_hash = h AND until > now()
-                RETURNING seat_no, until)
-              SELECT coalesce(array_agg(seat_no), '{}'), min(until) INTO mine, min_until FROM m;
-              IF cardinality(got) + cardinality(mine) <> cardinality(s) THEN
-                RAISE EXCEPTION 'partial' USING ERRCODE = 'SC001';
-              END IF;
-              outcome := 'reserved'; seat_list := s;
-              IF cardinality(got) > 0 THEN
-                min_until := least(min_until, new_until);
-                ev_trip := ev_trip || array_fill(t, ARRAY[cardinality(got)]);
-                ev_seat := ev_seat || got;
-                ev_kind := ev_kind || array_fill('locked'::text, ARRAY[cardinality(got)]);
-                ev_until := ev_until || array_fill(new_until, ARRAY[cardinality(got)]);
-                ev_reason := ev_reason || array_fill(NULL::text, ARRAY[cardinality(got)]);
-              END IF;
-            EXCEPTION WHEN SQLSTATE 'SC001' THEN
-              outcome := NULL;
-            END;
-          END IF;
-          IF outcome IS NOT NULL THEN
-            until_ms := floor(extract(epoch FROM min_until) * 1000)::bigint;
-          ELSIF cardinality(s) = 1 AND EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = s[1]) THEN
-            outcome := 'rejected:seat_taken'; seat_list := s;
-          ELSIF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
-            outcome := 'error:unknown_trip';
-          ELSE
-            SELECT array_agg(x ORDER BY o) INTO got FROM unnest(s) WITH ORDINALITY AS w(x, o)
-             WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = x);
-            IF got IS NOT NULL THEN
-              outcome := 'error:unknown_seat'; seat_list := got;
-            ELSE
-              SELECT array_agg(w.x ORDER BY w.o) INTO got
-                FROM unnest(s) WITH ORDINALITY AS w(x, o) JOIN seats ON seats.trip_id = t AND seats.seat_no = w.x
-               WHERE NOT (status = 'available' OR (status = 'held' AND (until <= now() OR hold_hash = h)));
-              outcome := 'rejected:seat_taken'; seat_list := coalesce(got, s);
-            END IF;
-          END IF;
-
-        ELSIF op = 'confirm' THEN
-          BEGIN
-            -- Two forms, so the listed-seats form is planned as index lookups.
-            IF s IS NULL THEN
-              WITH u AS (
-                UPDATE seats SET status = 'booked'
-                 WHERE trip_id = t AND hold_hash = h AND status = 'held'
-                RETURNING seat_no, row_no, col_no)
-              SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO mine FROM u;
-              SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO got FROM seats
-               WHERE trip_id = t AND hold_hash = h AND status = 'booked';
-            ELSE
-              WITH u AS (
-                UPDATE seats SET status = 'booked'
-                 WHERE trip_id = t AND seat_no = ANY (s) AND hold_hash = h AND status = 'held'
-                RETURNING seat_no, row_no, col_no)
-              SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO mine FROM u;
-              SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO got FROM seats
-               WHERE trip_id = t AND seat_no = ANY (s) AND hold_hash = h AND status = 'booked';
-            END IF;
-            IF got IS NULL OR (s IS NOT NULL AND cardinality(got) <> cardinality(s)) THEN
-              RAISE EXCEPTION 'not held' USING ERRCODE = 'SC001';
-            END IF;
-            outcome := 'confirmed';
-            seat_list := CASE WHEN s IS NULL THEN got ELSE s END;
-            IF cardinality(mine) > 0 THEN
-              ev_trip := ev_trip || array_fill(t, ARRAY[cardinality(mine)]);
-              ev_seat := ev_seat || mine;
-              ev_kind := ev_kind || array_fill('booked'::text, ARRAY[cardinality(mine)]);
-              ev_until := ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(mine)]);
-              ev_reason := ev_reason || array_fill(NULL::text, ARRAY[cardinality(mine)]);
-            END IF;
-          EXCEPTION WHEN SQLSTATE 'SC001' THEN
-            outcome := NULL;
-          END;
-          IF outcome IS NULL THEN
-            IF NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
-              outcome := 'error:unknown_trip';
-            ELSE
-              SELECT array_agg(x ORDER BY o) INTO got FROM unnest(s) WITH ORDINALITY AS w(x, o)
-               WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = x);
-              IF got IS NOT NULL THEN
-                outcome := 'error:unknown_seat'; seat_list := got;
-              ELSIF EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = t AND e.hold_hash = h) THEN
-                outcome := 'rejected:hold_expired'; seat_list := coalesce(s, '{}');
-              ELSE
-                outcome := 'rejected:not_held'; seat_list := coalesce(s, '{}');
-              END IF;
-            END IF;
-          END IF;
-
-        ELSIF op = 'release' THEN
-          -- Lock the hold's seats (listed ones by key) and read each hold's expiry, the
-          -- reason of its release.
-          IF s IS NULL THEN
-            SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}'),
-                   coalesce(array_agg(until ORDER BY row_no, col_no), '{}')
-              INTO got, got_until
-              FROM (SELECT seat_no, row_no, col_no, until FROM seats
-                     WHERE trip_id = t AND hold_hash = h AND status = 'held' FOR UPDATE) x;
-          ELSE
-            SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}'),
-                   coalesce(array_agg(until ORDER BY row_no, col_no), '{}')
-              INTO got, got_until
-              FROM (SELECT seat_no, row_no, col_no, until FROM seats
-                     WHERE trip_id = t AND seat_no = ANY (s) AND hold_hash = h AND status = 'held' FOR UPDATE) x;
-          END IF;
-          -- Unknown names are refused before anything changes (checked only when not every
-          -- listed seat was found held by this hold).
-          IF cardinality(got) < coalesce(cardinality(s), 1) AND NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = t) THEN
-            outcome := 'error:unknown_trip';
-          ELSIF s IS NOT NULL AND cardinality(got) < cardinality(s) THEN
-            SELECT array_agg(x ORDER BY o) INTO mine FROM unnest(s) WITH ORDINALITY AS w(x, o)
-             WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = t AND seat_no = x);
-            IF mine IS NOT NULL THEN
-              outcome := 'error:unknown_seat'; seat_list := mine;
-            END IF;
-          END IF;
-          IF outcome IS NULL THEN
-            IF cardinality(got) > 0 THEN
-              UPDATE seats SET status = 'available' WHERE trip_id = t AND seat_no = ANY (got);
-              ev_trip := ev_trip || array_fill(t, ARRAY[cardinality(got)]);
-              ev_seat := ev_seat || got;
-              ev_kind := ev_kind || array_fill('released'::text, ARRAY[cardinality(got)]);
-              ev_until := ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(got)]);
-              ev_reason := ev_reason || ARRAY(SELECT CASE WHEN x <= now() THEN 'expired' ELSE 'released' END
-                                              FROM unnest(got_until) WITH ORDINALITY AS g(x, o) ORDER BY o);
-            END IF;
-            outcome := 'released'; seat_list := got;
-          END IF;
-        ELSE
-          outcome := 'error:bad_request';
-        END IF;
-        RETURN NEXT;
-      END LOOP;
-
-      -- The outbox, once per trip: the trip row is locked here, at the end, so writers of
-      -- one trip queue on it only for the commit, and seq order is commit order.
-      FOR r IN SELECT x.t AS trip_id, count(*) AS k FROM unnest(ev_trip) AS x(t) GROUP BY x.t ORDER BY x.t LOOP
-        UPDATE trips SET last_seq = last_seq + r.k WHERE trip_id = r.trip_id RETURNING last_seq INTO v_last;
-        INSERT INTO seat_events (trip_id, seq, seat_no, kind, until, reason)
-        SELECT r.trip_id, v_last - r.k + row_number() OVER (ORDER BY e.ord), e.seat, e.kind, e.until, e.reason
-          FROM unnest(ev_trip, ev_seat, ev_kind, ev_until, ev_reason) WITH ORDINALITY AS e(t, seat, kind, until, reason, ord)
-         WHERE e.t = r.trip_id;
-        PERFORM pg_notify('seatcast_events', r.trip_id);
-      END LOOP;
-      PERFORM set_config('seatcast.batch', 'off', true);
-    END $$;
-    """#
+    /// `text` with every `{{name}}` replaced by `placeholders[name]`. An unknown or
+    /// unclosed placeholder is a mistake in the file, caught on first load.
+    static func render(_ text: String, file: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                preconditionFailure("SQL/\(file): '{{' without '}}'")
+            }
+            let name = String(rest[open.upperBound..<close.lowerBound])
+            guard let value = placeholders[name] else {
+                preconditionFailure("SQL/\(file): unknown placeholder {{\(name)}}")
+            }
+            out += value
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
 }

@@ -4,24 +4,6 @@ import SeatcastCore
 import SeatcastTesting
 import Testing
 
-/// A connection URL for another database of the test cluster.
-private func url(_ base: String, database: String) -> String {
-    if base.hasPrefix("postgres"), var c = URLComponents(string: base) {
-        c.path = "/" + database
-        if let s = c.string { return s }
-    }
-    // key=value form: a later keyword overrides an earlier one.
-    return base + " dbname=" + database
-}
-
-/// Creates an empty database, runs `body` with its URL, then drops it.
-private func withScratchDatabase(_ body: (String) throws -> Void) throws {
-    let name = "seatcast_mig_\(UInt32.random(in: 0...UInt32.max))"
-    try TestDatabase.shared.sql("CREATE DATABASE \(name)")
-    defer { _ = try? TestDatabase.shared.sql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-    try body(url(TestDatabase.shared.url, database: name))
-}
-
 @Suite("Migrator")
 struct MigratorTests {
     /// Migrating an already migrated database applies nothing and returns an empty list.
@@ -45,10 +27,10 @@ struct MigratorTests {
         #expect(results.value == Array(repeating: [], count: 6))
     }
 
-    /// On an empty database, concurrent migrators serialise on the advisory lock: exactly one applies every migration, the rest apply nothing.
+    /// On an empty database, concurrent migrators serialise on the advisory lock: exactly one applies every migration and function, the rest apply nothing.
     @Test func concurrentMigratorsOnEmptyDatabase() throws {
         try withScratchDatabase { scratch in
-            let results = Shared<[[Int]]>([])
+            let results = Shared<[Migrator.Report]>([])
             let errors = Shared<[String]>([])
             let ready = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0)
             let done = DispatchGroup()
@@ -61,7 +43,7 @@ struct MigratorTests {
                     go.wait()
                     if let db {
                         do {
-                            let applied = try Migrator.migrate(db)
+                            let applied = try Migrator.run(db)
                             results.update { $0.append(applied) }
                         } catch {
                             errors.update { $0.append("migrator \(i): \(error)") }
@@ -78,8 +60,9 @@ struct MigratorTests {
 
             #expect(errors.value == [])
             let all = Schema.migrations.map(\.version)
-            #expect(results.value.filter { $0 == all }.count == 1)
-            #expect(results.value.filter { $0 == [] }.count == n - 1)
+            let everything = Migrator.Report(migrations: all, functions: Schema.functions.map(\.name))
+            #expect(results.value.filter { $0 == everything }.count == 1)
+            #expect(results.value.filter { $0 == Migrator.Report() }.count == n - 1)
 
             let db = try PGConnection(scratch)
             let r = try db.exec("SELECT version FROM schema_migrations ORDER BY version")
@@ -92,13 +75,57 @@ struct MigratorTests {
         }
     }
 
-    /// The migrator releases its advisory lock when it returns.
-    @Test func releasesAdvisoryLock() throws {
-        let db = try TestDatabase.shared.connect()
-        try Migrator.migrate(db)
-        let r = try db.exec("""
-            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-            """)
-        #expect(r.int(0, 0) == 0)
+    /// The migrator takes the advisory lock: while another session holds it, the migrator's backend waits for it and applies nothing; once it is released the migrator finishes, and it no longer holds the lock after it returns.
+    @Test func waitsForAndReleasesTheAdvisoryLock() throws {
+        try withScratchDatabase { scratch in
+            let key = Schema.migrationLockKey
+            let holder = try PGConnection(scratch)
+            try holder.exec("SELECT pg_advisory_lock(\(key))")
+            var holding = true
+            defer { if holding { _ = try? holder.exec("SELECT pg_advisory_unlock(\(key))") } }
+
+            let pid = Shared<String?>(nil)
+            let report = Shared<String?>(nil)
+            let connected = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+            let mayClose = DispatchSemaphore(value: 0)
+            defer { mayClose.signal() }
+            Thread {
+                do {
+                    let db = try PGConnection(scratch)
+                    let own = try db.exec("SELECT pg_backend_pid()").string(0, 0)
+                    pid.update { $0 = own }
+                    connected.signal()
+                    let r = try Migrator.run(db)
+                    report.update { $0 = "\(r.migrations) \(r.functions.count)" }
+                    finished.signal()
+                    mayClose.wait() // keeps the session open while the test looks at its locks
+                } catch {
+                    report.update { $0 = "error: \(error)" }
+                    connected.signal()
+                    finished.signal()
+                }
+            }.start()
+            #expect(connected.wait(timeout: .now() + 30) == .success)
+            let migratorPid = try #require(pid.value)
+
+            // Its backend shows up waiting for exactly that advisory lock.
+            let waiting = try eventually {
+                try holder.exec("""
+                    SELECT count(*) FROM pg_locks
+                     WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND NOT granted AND pid = $2
+                    """, [String(key), migratorPid]).int(0, 0) == 1
+            }
+            #expect(waiting, "the migrator never waited for the advisory lock")
+            #expect(report.value == nil)
+            #expect(try holder.exec("SELECT to_regclass('schema_migrations') IS NULL").string(0, 0) == "t")
+
+            try holder.exec("SELECT pg_advisory_unlock(\(key))")
+            holding = false
+            #expect(finished.wait(timeout: .now() + 60) == .success)
+            #expect(report.value == "\(Schema.migrations.map(\.version)) \(Schema.functions.count)")
+            // Returned, session still open: the lock is free again.
+            #expect(try holder.exec("SELECT pg_try_advisory_lock(\(key))").string(0, 0) == "t")
+            try holder.exec("SELECT pg_advisory_unlock(\(key))")
+        }
     }
 }

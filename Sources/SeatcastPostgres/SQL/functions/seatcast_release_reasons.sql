@@ -1,0 +1,13 @@
+-- seatcast_release_reasons(p_until): the reason of each release, in order, for holds
+-- that were to end at p_until: 'expired' for a hold that had run out, else 'released'.
+--
+-- What: the reason field of seat_released events that seatcast_apply writes. (The
+--   statement trigger applies the same rule to the old rows of other writers.)
+-- Called by: seatcast_apply, for the seats a release frees (group and one by one).
+-- Lock order: none: it reads no table.
+-- NOTIFY: none.
+CREATE OR REPLACE FUNCTION seatcast_release_reasons(p_until timestamptz[]) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+  SELECT ARRAY(SELECT CASE WHEN g.x <= now() THEN 'expired' ELSE 'released' END
+                 FROM unnest(p_until) WITH ORDINALITY AS g(x, o) ORDER BY g.o)
+$$;

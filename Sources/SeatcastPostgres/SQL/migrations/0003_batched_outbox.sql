@@ -1,0 +1,5 @@
+-- 0003: seatcast_apply writes its batch's outbox rows itself, at the end (trip rows
+-- locked last, one NOTIFY per trip), and the row trigger keeps bookings and expired
+-- holds. Functions only, so nothing is left to do here: their definitions live in
+-- functions/. Kept so that version numbers mean the same in every database: databases
+-- migrated before the SQL moved to files have version 3 recorded.
