@@ -151,7 +151,7 @@ public struct SeatStore {
             let current = level[sessions[i], default: 0]
             let g = want >= current ? want : 2
             level[sessions[i]] = max(current, g)
-            return g == 0 ? "r" : g == 1 ? "x" : nil
+            return g == 0 ? Schema.BulkGroup.singleSeatReserve : g == 1 ? Schema.BulkGroup.listedRelease : nil
         }
     }
 
