@@ -84,7 +84,9 @@ export function createHolds({ client, changed }) {
    *  legend shows none until the first hold. */
   function learnHoldLength(until, sentAt) {
     if (!until || !sentAt) return;
-    const s = Math.floor((until - sentAt) / 1000);
+    // Rounded: `until` is truncated to milliseconds and the database stamps it at its
+    // transaction start, so it can sit a hair before this tab's `sentAt`.
+    const s = Math.round((until - sentAt) / 1000);
     if (s <= 0) return;
     holdSeconds = s;
     store.set('seatcast.holdSeconds', String(s));
