@@ -87,7 +87,8 @@ struct ProcessTests {
     @Test func runScriptCtrlC() throws {
         let home = "/tmp/seatcast-run-test-\(UInt32.random(in: 0...UInt32.max))"
         defer { _ = try? TestDatabase.shell([TestDatabase.packageRoot + "/scripts/pg.sh", "destroy", home + "/pg"]) }
-        let port = Int.random(in: 20000...40000)
+        // A free port for the script's server (one picked at random may be in use).
+        let port = try OwnedFD.boundTCP().port
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = nil
         env["PORT"] = String(port)

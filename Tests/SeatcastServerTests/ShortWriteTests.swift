@@ -143,7 +143,9 @@ final class StrictClient: @unchecked Sendable {
         case close(UInt16)
     }
 
-    let fd: Int32
+    /// Closed exactly once, when the client goes away (see `WSClient.sock`).
+    private let sock: OwnedFD
+    var fd: Int32 { sock.raw }
     private var buffer: [UInt8] = []
     private var head = 0
     /// Stream bytes consumed by complete frames (to place a failure in the stream).
@@ -154,82 +156,26 @@ final class StrictClient: @unchecked Sendable {
     private(set) var framesRead = 0
 
     init(port: Int, path: String, receiveBuffer: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
-        var size = Int32(receiveBuffer)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            Glibc.close(fd)
-            throw TestFailure("connect: errno \(errno)")
-        }
+        sock = try OwnedFD.connectTCP(port: port, receiveBuffer: receiveBuffer, noDelay: true)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let req = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        try writeAll(Array(req.utf8))
+        try sock.writeAll(Array(req.utf8))
         let deadline = Date().addingTimeInterval(10)
         while true {
-            if let end = headerEnd() {
+            if let end = httpHeadEnd(buffer[...]) {
                 let head = String(decoding: buffer[0..<end], as: UTF8.self)
-                guard head.hasPrefix("HTTP/1.1 101") else {
-                    Glibc.close(fd)
-                    throw TestFailure("upgrade refused: \(head.prefix(80))")
-                }
+                guard head.hasPrefix("HTTP/1.1 101") else { throw TestFailure("upgrade refused: \(head.prefix(80))") }
                 buffer.removeFirst(end + 4)
                 bytesRead = buffer.count
                 break
             }
-            guard Date() < deadline else {
-                Glibc.close(fd)
-                throw TestFailure("no upgrade response")
-            }
+            guard Date() < deadline else { throw TestFailure("no upgrade response") }
             _ = try read(max: 4096, timeout: 1, countBytes: false)
         }
     }
 
-    deinit { Glibc.close(fd) }
-
-    private func headerEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-            return i
-        }
-        return nil
-    }
-
-    private func writeAll(_ bytes: [UInt8]) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { throw TestFailure("write failed: errno \(errno)") }
-            off += n
-        }
-    }
-
-    func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws {
-        var f: [UInt8] = [0x80 | opcode]
-        let n = payload.count
-        if n < 126 {
-            f.append(0x80 | UInt8(n))
-        } else if n < 65536 {
-            f += [0x80 | 126, UInt8(n >> 8), UInt8(n & 255)]
-        } else {
-            f.append(0x80 | 127)
-            for i in (0..<8).reversed() { f.append(UInt8((n >> (8 * i)) & 255)) }
-        }
-        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-        f += mask
-        for (i, b) in payload.enumerated() { f.append(b ^ mask[i & 3]) }
-        try writeAll(f)
-    }
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws { try sock.writeAll(WSClient.frame(opcode: opcode, payload)) }
 
     func send(_ text: String) throws { try sendFrame(opcode: 1, Array(text.utf8)) }
 
