@@ -106,6 +106,6 @@ func waitForScreen(_ tmux: [String], _ text: String, timeout: Double = 15) throw
 func startWatch(trip: String, url: String) throws -> [String] {
     let tmux = ["tmux", "-L", "seatcast-test-\(UInt32.random(in: 0...UInt32.max))"]
     try TestDatabase.shell(tmux + ["new-session", "-d", "-s", "w", "-x", "120", "-y", "40",
-                                   "\(seatcastBinary) watch \(trip) --url \(url)"])
+                                   "\(seatcastExecutable) watch \(trip) --url \(url)"])
     return tmux
 }

@@ -221,12 +221,3 @@ struct HoldLifecycleTests {
         #expect(n == 1)
     }
 }
-
-/// Checks `condition` until it holds; throws after `timeout` seconds.
-private func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while try !condition() {
-        guard Date() < deadline else { throw TestFailure("timed out after \(timeout)s waiting for \(what)") }
-        usleep(10_000)
-    }
-}
