@@ -8,7 +8,7 @@ import Testing
 /// fresh `snapshot` when it cannot.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct ResumeTests {
-    /// A resume to the same server while the trip's ring still holds the missed events gets `subscribed` at S, then exactly S+1...S+k.
+    /// A resume to the same server while the trip's ring still holds the missed events gets `subscribed` at S, then exactly S+1...S+k, from the ring.
     @Test func resumeFromRing() throws {
         let db = TestDatabase.shared
         let trip = try db.createTrip()
@@ -21,6 +21,10 @@ struct ResumeTests {
 
         try reserveEach(worker, trip, missed)
         _ = try worker.next(type: "seat_locked", timeout: 10) { $0.seq == map.seq + Int64(missed.count) }
+        // Only the ring can serve this resume now: without the missed events in the outbox,
+        // an outbox read finds the history gone and the answer is a snapshot.
+        let dropped = try db.sql("DELETE FROM seat_events WHERE trip_id = $1 AND seq > $2", [trip, String(map.seq)])
+        #expect(dropped.affectedRows == missed.count)
 
         try expectResume(on: server, from: map, trip: trip, count: missed.count, id: "res1", marker: worker)
     }
