@@ -166,10 +166,9 @@ struct MultiInstanceTests {
         let r2 = try actor.reply(id: "r2", timeout: 10)
         #expect(r2.type == "reserved")
         // The hold lasts HOLD_TTL: about one second from now.
-        if let until = r2["until"]?.stringValue.flatMap(ClientMap.parseMs) {
-            let left = Double(until) / 1000 - Date().timeIntervalSince1970
-            #expect(left > 0 && left <= 1.5, "hold until is \(left)s away; HOLD_TTL=1 not applied?")
-        }
+        let until = try #require(r2["until"]?.stringValue.flatMap(ClientMap.parseMs), "no until in \(r2.compact)")
+        let left = Double(until) / 1000 - Date().timeIntervalSince1970
+        #expect(left > 0 && left <= 1.5, "hold until is \(left)s away; HOLD_TTL=1 not applied?")
 
         for f in followers {
             for s in seats {
