@@ -48,6 +48,16 @@ struct MultiInstanceTests {
         }
     }
 
+    /// The end of each test: clean streams, every map equal to the database, both instances
+    /// stopped cleanly, and the test's duration printed.
+    private func finish(_ a: ServerProcess, _ b: ServerProcess, _ followers: [SeatFollower], _ trip: String,
+                        started: Date, test: String = #function) throws {
+        expectCleanStreams(followers)
+        try expectMapsEqualDatabase(followers, trip)
+        try stop(a, b)
+        print("MultiInstanceTests.\(test.prefix { $0 != "(" }): \(durationText(since: started))")
+    }
+
     /// A reserve through instance A, then one through B (then B's HTTP API, and B confirming A's hold), each reach every subscriber of both instances exactly once with the next seq.
     @Test func reserveThroughEitherInstanceReachesEverySubscriber() throws {
         let start = Date()
@@ -58,23 +68,20 @@ struct MultiInstanceTests {
         for f in followers { #expect(f.initialSeq == base, "\(f.name): snapshot seq \(f.initialSeq), database \(base)") }
 
         let actorA = try a.client(), actorB = try b.client()
-        try actorA.send(reserveJSON(trip, ["1A"], id: "ra"))
-        let ra = try actorA.reply(id: "ra", timeout: 10)
-        #expect(ra.type == "reserved", "\(ra.compact)")
-        for f in followers {
-            let e = try f.waitForEvent("seat_locked", seat: "1A")
-            #expect(e.seq == base + 1, "\(f.name): \(e.compact)")
-            #expect(e["until"]?.stringValue == ra["until"]?.stringValue, "\(f.name)")
+        // Through A, then through B: every follower gets each lock once, with the next seq.
+        var replies: [JSON] = []
+        for (i, (actor, seat)) in [(actorA, "1A"), (actorB, "1B")].enumerated() {
+            try actor.send(reserveJSON(trip, [seat], id: "r\(seat)"))
+            let r = try actor.reply(id: "r\(seat)", timeout: 10)
+            #expect(r.type == "reserved", "\(r.compact)")
+            for f in followers {
+                let e = try f.waitForEvent("seat_locked", seat: seat)
+                #expect(e.seq == base + Int64(i) + 1, "\(f.name): \(e.compact)")
+                #expect(e["until"]?.stringValue == r["until"]?.stringValue, "\(f.name)")
+            }
+            replies.append(r)
         }
-
-        try actorB.send(reserveJSON(trip, ["1B"], id: "rb"))
-        let rb = try actorB.reply(id: "rb", timeout: 10)
-        #expect(rb.type == "reserved", "\(rb.compact)")
-        for f in followers {
-            let e = try f.waitForEvent("seat_locked", seat: "1B")
-            #expect(e.seq == base + 2, "\(f.name): \(e.compact)")
-            #expect(e["until"]?.stringValue == rb["until"]?.stringValue, "\(f.name)")
-        }
+        let ra = replies[0]
 
         // The HTTP API of B, and a confirm on B of the hold A made, reach everyone too.
         let http = try b.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seats":["1C"],"id":"h1"}"#)
@@ -95,10 +102,7 @@ struct MultiInstanceTests {
             #expect(got == ["\(base + 1) seat_locked 1A", "\(base + 2) seat_locked 1B", "\(base + 3) seat_locked 1C",
                             "\(base + 4) seat_booked 1A", "\(base + 5) seat_locked 2A"], "\(f.name)")
         }
-        expectCleanStreams(followers)
-        try expectMapsEqualDatabase(followers, trip)
-        try stop(a, b)
-        print("MultiInstanceTests.reserveThroughEitherInstanceReachesEverySubscriber: \(durationText(since: start))")
+        try finish(a, b, followers, trip, started: start)
     }
 
     /// Twenty clients on each instance reserve one seat at the same moment: one reserved, 39 seat_taken, and every subscriber of both sees one seat_locked.
@@ -146,10 +150,7 @@ struct MultiInstanceTests {
             """, [trip, winners.first?.1["hold"]?.stringValue ?? ""])
         #expect(row.int(0, 0) == 1)
         #expect(row.string(0, 1) == "t", "5C is not held by the winner's hold")
-        expectCleanStreams(followers)
-        try expectMapsEqualDatabase(followers, trip)
-        try stop(a, b)
-        print("MultiInstanceTests.simultaneousReservesOnBothInstancesHaveOneWinner: \(durationText(since: start))")
+        try finish(a, b, followers, trip, started: start)
     }
 
     /// With HOLD_TTL=1 on two sweeping instances, every subscriber of both gets exactly one seat_released (expired) per expired seat.
@@ -187,10 +188,7 @@ struct MultiInstanceTests {
             }
             #expect(f.received.count == 2 * seats.count + 1, "\(f.name): \(f.received.map(\.compact))")
         }
-        expectCleanStreams(followers)
-        try expectMapsEqualDatabase(followers, trip)
-        try stop(a, b)
-        print("MultiInstanceTests.expiryWithTwoSweepingInstancesIsBroadcastOnce: \(durationText(since: start))")
+        try finish(a, b, followers, trip, started: start)
     }
 
     /// A client that followed the trip on instance A, disconnected and missed changes, resumes on B with `since` and gets exactly the missed events.

@@ -59,12 +59,7 @@ struct SlowClientTests {
     @Test func slowClientClosedWithoutResyncAllowance() throws {
         let db = TestDatabase.shared
         let trip = try db.createTrip()
-        let server = try TestServer {
-            $0.limits.maxQueuedBytes = queueCap
-            // Every overflow counts here, however briefly the client stalled.
-            $0.limits.stalledSeconds = 0
-            $0.limits.maxResyncs = 0
-        }
+        let server = try strictServer(maxResyncs: 0)
         defer { server.stop() }
         let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
         let start = try ClientMap(snapshot: try paused.next(type: "snapshot")).seq
@@ -75,21 +70,16 @@ struct SlowClientTests {
         try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
         #expect(try server.metric("seatcast_queue_overflows_total") == 1)
         #expect(try server.metric("seatcast_resync_snapshots_total") == 0)
-        let code = try readUntilClosed(paused, timeout: 20)
+        // Everything queued before the close frame is read first.
+        let code = try paused.waitForClose(timeout: 20)
         #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
-        #expect(try paused.waitForClose() == code)
     }
 
     /// A client that falls behind, is resynced, and falls behind again with `maxResyncs = 1` is closed with 1013.
     @Test func clientThatKeepsFallingBehindIsClosed() throws {
         let db = TestDatabase.shared
         let trip = try db.createTrip()
-        let server = try TestServer {
-            $0.limits.maxQueuedBytes = queueCap
-            // Every overflow counts here, however briefly the client stalled.
-            $0.limits.stalledSeconds = 0
-            $0.limits.maxResyncs = 1
-        }
+        let server = try strictServer(maxResyncs: 1)
         defer { server.stop() }
         let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
         var pausedMap = try ClientMap(snapshot: try paused.next(type: "snapshot"))
@@ -112,9 +102,9 @@ struct SlowClientTests {
         try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
         try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
         #expect(try server.metric("seatcast_queue_overflows_total") == 2)
-        let code = try readUntilClosed(paused, timeout: 20)
+        // Everything queued before the close frame is read first.
+        let code = try paused.waitForClose(timeout: 20)
         #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
-        #expect(try paused.waitForClose() == code)
     }
 
     /// A trip whose snapshot is larger than the queue cap can still be subscribed: the snapshot is delivered, not treated as falling behind.
@@ -141,6 +131,16 @@ struct SlowClientTests {
 /// committed batch at once, so under load even a client that reads can have a round
 /// queued (with 8 KiB, and even 64 KiB on a busy machine, reading clients were resynced).
 private let queueCap = 256 * 1024
+
+/// A server with the queue cap of these tests where every overflow counts, however
+/// briefly the client stalled, and a client is closed after `maxResyncs` resyncs.
+private func strictServer(maxResyncs: Int) throws -> TestServer {
+    try TestServer {
+        $0.limits.maxQueuedBytes = queueCap
+        $0.limits.stalledSeconds = 0
+        $0.limits.maxResyncs = maxResyncs
+    }
+}
 
 /// The reader got every event up to `seq`, in order, without a resync, and its map equals the database.
 private func expectUndisturbed(_ r: StreamReader, until seq: Int64, trip: String) throws {
@@ -170,24 +170,6 @@ private func catchUp(_ c: WSClient, _ map: inout ClientMap, to target: Int64) th
         }
     }
     return (snapshots, events)
-}
-
-/// Reads every frame until the server closes; returns its close code (nil: no close frame).
-/// Unlike `WSClient.waitForClose`, this parses all buffered frames before reading more, so a
-/// close frame behind a backlog of messages is seen before the end of the stream.
-private func readUntilClosed(_ c: WSClient, timeout: Double) throws -> UInt16? {
-    let deadline = Date().addingTimeInterval(timeout)
-    while !c.isClosed {
-        do {
-            guard try c.nextText(timeout: max(0, deadline.timeIntervalSinceNow)) != nil else {
-                throw TestFailure("still open after \(timeout) s")
-            }
-        } catch let e as TestFailure where c.isClosed {
-            _ = e
-            break
-        }
-    }
-    return c.closeCode
 }
 
 /// Reads one subscriber on its own thread, applying every message, until its map reaches
