@@ -11,7 +11,7 @@ public struct ClientMap: Sendable {
     }
 
     public static func parseSnapshot(_ j: JSON) throws -> TripSnapshot {
-        guard j["type"]?.stringValue == "snapshot", let trip = j["tripId"]?.stringValue, let seq = j["seq"]?.int64Value,
+        guard j.type == "snapshot", let trip = j["tripId"]?.stringValue, let seq = j["seq"]?.int64Value,
               let epoch = j["epoch"]?.stringValue, let rows = j["rows"]?.int64Value, let cols = j["cols"]?.int64Value,
               let seats = j["seats"]?.arrayValue else { throw TestFailure("not a snapshot: \(j.text.prefix(200))") }
         return TripSnapshot(tripId: trip, name: j["name"]?.stringValue ?? "", rows: Int(rows), cols: Int(cols), epoch: epoch, seq: seq,
@@ -23,21 +23,69 @@ public struct ClientMap: Sendable {
                             })
     }
 
-    /// Applies one message: an event (must be the next seq) or a snapshot. Other messages are ignored.
-    public mutating func apply(_ j: JSON) throws {
-        switch j["type"]?.stringValue {
+    /// What one message did to the map.
+    public enum Received: Equatable, Sendable {
+        /// A snapshot of this trip: it replaced the map.
+        case snapshot
+        /// The next event in seq order: now part of the map.
+        case applied
+        /// An event the map already covers (seq at or below the map's): not applied.
+        case stale
+        /// An event past the next seq (events are missing): not applied.
+        case gap
+        /// An event naming a seat the trip does not have: not applied.
+        case unknownSeat
+        /// Anything else (replies, errors, another trip's messages): ignored.
+        case ignored
+    }
+
+    /// Takes one message as a client does: a snapshot of this trip replaces the map, the
+    /// next event is applied, anything else is only classified.
+    public mutating func receive(_ j: JSON) throws -> Received {
+        guard j["tripId"]?.stringValue == map.tripId else { return .ignored }
+        let kind: TripEvent.Kind
+        switch j.type {
         case "snapshot":
             map = TripMap(try Self.parseSnapshot(j))
-        case "seat_locked", "seat_released", "seat_booked":
-            guard j["tripId"]?.stringValue == map.tripId else { return }
-            let kind: TripEvent.Kind = j["type"]!.stringValue == "seat_locked" ? .locked : j["type"]!.stringValue == "seat_booked" ? .booked : .released
-            let e = TripEvent(tripId: map.tripId, seq: j["seq"]?.int64Value ?? -1, seatNo: j["seatNo"]?.stringValue ?? "",
-                              kind: kind, untilMs: j["until"]?.stringValue.flatMap(Self.parseMs), reason: j["reason"]?.stringValue)
-            let r = map.apply(e)
-            guard r == .applied else { throw TestFailure("event seq \(e.seq) on map at \(map.seq): \(r)") }
-        default:
-            return
+            return .snapshot
+        case "seat_locked": kind = .locked
+        case "seat_booked": kind = .booked
+        case "seat_released": kind = .released
+        default: return .ignored
         }
+        let e = TripEvent(tripId: map.tripId, seq: j.seq ?? -1, seatNo: j.seatNo ?? "",
+                          kind: kind, untilMs: j["until"]?.stringValue.flatMap(Self.parseMs), reason: j["reason"]?.stringValue)
+        switch map.apply(e) {
+        case .applied: return .applied
+        case .stale: return .stale
+        case .gap: return .gap
+        case .unknownSeat: return .unknownSeat
+        }
+    }
+
+    /// Applies one message: an event (the next seq; with `skippingStale`, one the map
+    /// already covers is passed over, as after a snapshot that replaced a burst) or a
+    /// snapshot. Other messages are ignored; an event that does not apply throws.
+    public mutating func apply(_ j: JSON, skippingStale: Bool = false) throws {
+        let r = try receive(j)
+        if r == .gap || r == .unknownSeat || (r == .stale && !skippingStale) {
+            throw TestFailure("event seq \(j.seq ?? -1) on map at \(map.seq): \(r)")
+        }
+    }
+
+    /// Seats whose state differs from `snapshot` (empty when the maps agree), for messages.
+    public func differences(from snapshot: TripSnapshot) -> [String] {
+        var out: [String] = []
+        let mine = map.snapshot
+        if mine.seq != snapshot.seq { out.append("seq \(mine.seq) vs database \(snapshot.seq)") }
+        if mine.epoch != snapshot.epoch { out.append("epoch \(mine.epoch) vs database \(snapshot.epoch)") }
+        let db = Dictionary(uniqueKeysWithValues: snapshot.seats.map { ($0.seatNo, $0) })
+        for s in mine.seats where db[s.seatNo] != s {
+            out.append("\(s.seatNo): \(s.status.name)/\(s.untilMs.map(String.init) ?? "-") vs database "
+                + "\(db[s.seatNo].map { "\($0.status.name)/\($0.untilMs.map(String.init) ?? "-")" } ?? "missing")")
+        }
+        if mine.seats.count != snapshot.seats.count { out.append("\(mine.seats.count) seats vs database \(snapshot.seats.count)") }
+        return out
     }
 
     /// Status of every seat, for comparisons (until is compared separately when needed).

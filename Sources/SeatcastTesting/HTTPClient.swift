@@ -7,27 +7,19 @@ import Glibc
 public enum HTTPClient {
     public static func request(port: Int, method: String, path: String, body: String? = nil,
                                timeout: Double = 5) throws -> (status: Int, body: String) {
-        // CLOEXEC: a process another test spawns meanwhile must not inherit the connection.
-        let sock = OwnedFD(socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0))
+        let sock = try OwnedFD.connectTCP(port: port)
         // Closed here, exactly once, however this function ends (and not earlier: a bare
         // local's lifetime could otherwise end after its last use of `sock`).
         defer { sock.close() }
-        guard sock.isOpen else { throw TestFailure("socket: errno \(errno)") }
         let fd = sock.raw
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw TestFailure("connect: errno \(errno)") }
         let b = Array((body ?? "").utf8)
         var req = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         if body != nil { req += "Content-Type: application/json\r\nContent-Length: \(b.count)\r\n" }
         req += "\r\n"
         let all = Array(req.utf8) + b
-        _ = all.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // A server may answer (413, say) and close before it has read all of a large body:
+        // a failed send still leaves its answer to read.
+        try? sock.writeAll(all)
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var data: [UInt8] = []

@@ -26,34 +26,18 @@ public final class WSClient {
     /// stops reading push back on the server quickly (slow-client tests).
     public init(host: String = "127.0.0.1", port: Int, path: String = "/ws", headers: [String: String] = [:],
                 timeout: Double = 5, receiveBuffer: Int? = nil) throws {
-        // CLOEXEC: a server process another test spawns meanwhile must not inherit (and
-        // keep open) this connection.
-        sock = OwnedFD(socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0))
-        guard sock.isOpen else { throw TestFailure("socket: errno \(errno)") }
-        if var size = receiveBuffer.map(Int32.init) {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, host, &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw TestFailure("connect to port \(port): errno \(errno)") }
+        sock = try OwnedFD.connectTCP(host: host, port: port, receiveBuffer: receiveBuffer, noDelay: true)
         var key = [UInt8](repeating: 0, count: 16)
         for i in key.indices { key[i] = UInt8.random(in: 0...255) }
         var req = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         req += "Sec-WebSocket-Key: \(Data(key).base64EncodedString())\r\nSec-WebSocket-Version: 13\r\n"
         for (k, v) in headers { req += "\(k): \(v)\r\n" }
         req += "\r\n"
-        try writeAll(Array(req.utf8))
+        try sock.writeAll(Array(req.utf8))
         // Read the response head.
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if let end = findHeaderEnd() {
+            if let end = httpHeadEnd(buffer[...]) {
                 let head = String(decoding: buffer[0..<end], as: UTF8.self)
                 buffer.removeFirst(end + 4)
                 guard head.hasPrefix("HTTP/1.1 101") else {
@@ -63,14 +47,6 @@ public final class WSClient {
             }
             guard try fill(until: deadline) else { throw TestFailure("no upgrade response") }
         }
-    }
-
-    private func findHeaderEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-            return i
-        }
-        return nil
     }
 
     /// Reads what is available before the deadline; false on timeout, throws on EOF.
@@ -89,35 +65,31 @@ public final class WSClient {
         return true
     }
 
-    private func writeAll(_ bytes: [UInt8]) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { throw TestFailure("write failed: errno \(errno)") }
-            off += n
-        }
-    }
-
     // MARK: Sending
 
     /// Sends one masked frame. `opcode` 1 = text, 2 = binary, 0 = continuation.
     public func sendFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) throws {
+        try sock.writeAll(Self.frame(opcode: opcode, payload, fin: fin))
+    }
+
+    /// One frame as a client sends it (RFC 6455 5.2): masked with a fresh key, the length
+    /// in its shortest encoding.
+    public static func frame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
         var f: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         let n = payload.count
         if n < 126 {
             f.append(0x80 | UInt8(n))
         } else if n < 65536 {
-            f.append(0x80 | 126)
-            f.append(UInt8(n >> 8)); f.append(UInt8(n & 255))
+            f += [0x80 | 126, UInt8(n >> 8), UInt8(n & 255)]
         } else {
             f.append(0x80 | 127)
             for i in (0..<8).reversed() { f.append(UInt8((n >> (8 * i)) & 255)) }
         }
         let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-        f.append(contentsOf: mask)
+        f += mask
         f.reserveCapacity(f.count + n)
         for (i, b) in payload.enumerated() { f.append(b ^ mask[i & 3]) }
-        try writeAll(f)
+        return f
     }
 
     public func send(_ text: String) throws { try sendFrame(opcode: 1, Array(text.utf8)) }

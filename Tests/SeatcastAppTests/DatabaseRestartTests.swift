@@ -19,7 +19,7 @@ struct DatabaseRestartTests {
         while Date() < deadline {
             n += 1
             let id = "probe-\(UInt32.random(in: 0...UInt32.max))"
-            try c.send(reserveMessage(trip, [seat], hold: hold, id: id))
+            try c.send(reserveJSON(trip, [seat], hold: hold, id: id))
             let r = try c.reply(id: id, timeout: 5)
             last = r
             if accept(r) { return (r, n) }
@@ -48,16 +48,6 @@ struct DatabaseRestartTests {
             usleep(50_000) // poll interval
         }
         throw TestFailure("/healthz did not answer \(status) within \(timeout)s after \(n) tries; last \(last)")
-    }
-
-    /// A counter or gauge from /metrics.
-    private func metric(_ server: ServerProcess, _ name: String) throws -> Int {
-        let r = try server.http("GET", "/metrics")
-        guard r.status == 200, let line = r.body.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }),
-              let v = Int(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)) else {
-            throw TestFailure("no \(name) in /metrics (\(r.status))")
-        }
-        return v
     }
 
     /// PostgreSQL stopped and restarted under load: the server stays up, answers unavailable and 503 while it is down, recovers, and every subscriber converges on the database.
@@ -102,15 +92,15 @@ struct DatabaseRestartTests {
 
         let probe = try server.client()
         let probeHold = "probe-hold-\(UInt64.random(in: 0...UInt64.max))"
-        try probe.send(reserveMessage(quiet, ["1A"], hold: probeHold, id: "quiet1"))
-        #expect(try probe.reply(id: "quiet1", timeout: 10).msgType == "reserved")
+        try probe.send(reserveJSON(quiet, ["1A"], hold: probeHold, id: "quiet1"))
+        #expect(try probe.reply(id: "quiet1", timeout: 10).type == "reserved")
         for f in quietFollowers { try f.waitForEvent("seat_locked", seat: "1A") }
 
         // Stop PostgreSQL.
         let downAt = Date()
         try TestDatabase.shell([pg, "stop", dir])
         let (unavailable, tries) = try pollReserve(probe, trip, seat: "11A", hold: probeHold, within: 15, followers: followers) {
-            $0.msgType == "error" && $0["code"]?.stringValue == "unavailable"
+            $0.type == "error" && $0["code"]?.stringValue == "unavailable"
         }
         #expect(unavailable["id"]?.stringValue?.hasPrefix("probe-") == true)
         let healthTries = try pollHealth(server, 503, within: 15, followers: followers)
@@ -124,7 +114,7 @@ struct DatabaseRestartTests {
         let lateJoiner = try server.follower(trip, name: "late")
         let during = load.counts
         print("DatabaseRestartTests: database down; unavailable after \(tries) probe(s), 503 after \(healthTries) try(ies); load so far \(during)")
-        let reconnectsBefore = try metric(server, "seatcast_listener_reconnects_total")
+        let reconnectsBefore = try server.metric("seatcast_listener_reconnects_total")
 
         // Bring the cluster up on another port for a moment, out of the server's reach, and
         // change seats in SQL: those commits certainly happen while the listener is away.
@@ -137,7 +127,7 @@ struct DatabaseRestartTests {
             try sql.exec("UPDATE seats SET status = 'available' WHERE trip_id IN ($1, $2) AND seat_no = '12A'", [trip, quiet])
         }
         try TestDatabase.shell([pg, "stop", dir])
-        #expect(try metric(server, "seatcast_listener_reconnects_total") == reconnectsBefore)
+        #expect(try server.metric("seatcast_listener_reconnects_total") == reconnectsBefore)
 
         // Start it again on its own port and, while the server reconnects, change one more seat.
         try TestDatabase.shell([pg, "start", dir, port])
@@ -145,21 +135,19 @@ struct DatabaseRestartTests {
         let sql = try PGConnection(url)
         #expect(try sql.exec("UPDATE seats SET status = 'booked' WHERE trip_id IN ($1, $2) AND seat_no = '12C'", [trip, quiet]).affectedRows == 2)
         // No reconnect yet after that commit means its notification was missed too.
-        let listenerAwayAtRestartChange = try metric(server, "seatcast_listener_reconnects_total") == reconnectsBefore
+        let listenerAwayAtRestartChange = try server.metric("seatcast_listener_reconnects_total") == reconnectsBefore
 
         // Recovery: reserves succeed and /healthz is 200 again.
         let (reserved, _) = try pollReserve(probe, trip, seat: "11B", hold: probeHold, within: 20, followers: followers) {
-            $0.msgType == "reserved"
+            $0.type == "reserved"
         }
-        #expect(reserved["seats"]?.msgStrings == ["11B"])
+        #expect(reserved["seats"]?.strings == ["11B"])
         _ = try pollHealth(server, 200, within: 20, followers: followers)
         let recovered = Date().timeIntervalSince(upAt)
         #expect(server.isRunning)
-        let reconnected = Date().addingTimeInterval(20)
-        while try metric(server, "seatcast_listener_reconnects_total") <= reconnectsBefore, Date() < reconnected {
-            usleep(50_000) // poll interval
+        try waitFor("the listener to reconnect", timeout: 20) {
+            try server.metric("seatcast_listener_reconnects_total") > reconnectsBefore
         }
-        #expect(try metric(server, "seatcast_listener_reconnects_total") > reconnectsBefore, "the listener never reconnected")
 
         // Let the load run on the recovered database until its replies are successes again.
         let okBefore = load.counts["reserved", default: 0]
@@ -252,10 +240,10 @@ struct DatabaseRestartTests {
         #expect(health.status == 200, "the first /healthz after the restart: \(health.status) \(health.body)")
         let subscriber = try servers[1].client("/ws/trips/\(trips[0])")
         let first = try subscriber.next(timeout: 20)
-        #expect(first.msgType == "snapshot", "the first subscribe after the restart got \(first.compact)")
+        #expect(first.type == "snapshot", "the first subscribe after the restart got \(first.compact)")
         let actor = try servers[2].client()
-        try actor.send(reserveMessage(trips[1], ["1A"], hold: "first-hold-\(UInt64.random(in: 0...UInt64.max))", id: "first"))
+        try actor.send(reserveJSON(trips[1], ["1A"], hold: "first-hold-\(UInt64.random(in: 0...UInt64.max))", id: "first"))
         let reply = try actor.reply(id: "first", timeout: 20)
-        #expect(reply.msgType == "reserved", "the first reserve after the restart got \(reply.compact)")
+        #expect(reply.type == "reserved", "the first reserve after the restart got \(reply.compact)")
     }
 }

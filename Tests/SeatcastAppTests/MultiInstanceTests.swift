@@ -48,6 +48,16 @@ struct MultiInstanceTests {
         }
     }
 
+    /// The end of each test: clean streams, every map equal to the database, both instances
+    /// stopped cleanly, and the test's duration printed.
+    private func finish(_ a: ServerProcess, _ b: ServerProcess, _ followers: [SeatFollower], _ trip: String,
+                        started: Date, test: String = #function) throws {
+        expectCleanStreams(followers)
+        try expectMapsEqualDatabase(followers, trip)
+        try stop(a, b)
+        print("MultiInstanceTests.\(test.prefix { $0 != "(" }): \(durationText(since: started))")
+    }
+
     /// A reserve through instance A, then one through B (then B's HTTP API, and B confirming A's hold), each reach every subscriber of both instances exactly once with the next seq.
     @Test func reserveThroughEitherInstanceReachesEverySubscriber() throws {
         let start = Date()
@@ -58,23 +68,20 @@ struct MultiInstanceTests {
         for f in followers { #expect(f.initialSeq == base, "\(f.name): snapshot seq \(f.initialSeq), database \(base)") }
 
         let actorA = try a.client(), actorB = try b.client()
-        try actorA.send(reserveMessage(trip, ["1A"], id: "ra"))
-        let ra = try actorA.reply(id: "ra", timeout: 10)
-        #expect(ra.msgType == "reserved", "\(ra.compact)")
-        for f in followers {
-            let e = try f.waitForEvent("seat_locked", seat: "1A")
-            #expect(e.msgSeq == base + 1, "\(f.name): \(e.compact)")
-            #expect(e["until"]?.stringValue == ra["until"]?.stringValue, "\(f.name)")
+        // Through A, then through B: every follower gets each lock once, with the next seq.
+        var replies: [JSON] = []
+        for (i, (actor, seat)) in [(actorA, "1A"), (actorB, "1B")].enumerated() {
+            try actor.send(reserveJSON(trip, [seat], id: "r\(seat)"))
+            let r = try actor.reply(id: "r\(seat)", timeout: 10)
+            #expect(r.type == "reserved", "\(r.compact)")
+            for f in followers {
+                let e = try f.waitForEvent("seat_locked", seat: seat)
+                #expect(e.seq == base + Int64(i) + 1, "\(f.name): \(e.compact)")
+                #expect(e["until"]?.stringValue == r["until"]?.stringValue, "\(f.name)")
+            }
+            replies.append(r)
         }
-
-        try actorB.send(reserveMessage(trip, ["1B"], id: "rb"))
-        let rb = try actorB.reply(id: "rb", timeout: 10)
-        #expect(rb.msgType == "reserved", "\(rb.compact)")
-        for f in followers {
-            let e = try f.waitForEvent("seat_locked", seat: "1B")
-            #expect(e.msgSeq == base + 2, "\(f.name): \(e.compact)")
-            #expect(e["until"]?.stringValue == rb["until"]?.stringValue, "\(f.name)")
-        }
+        let ra = replies[0]
 
         // The HTTP API of B, and a confirm on B of the hold A made, reach everyone too.
         let http = try b.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seats":["1C"],"id":"h1"}"#)
@@ -82,23 +89,20 @@ struct MultiInstanceTests {
         let hold = ra["hold"]?.stringValue ?? ""
         try actorB.send(#"{"type":"confirm","tripId":"\#(trip)","hold":"\#(hold)","id":"cb"}"#)
         let cb = try actorB.reply(id: "cb", timeout: 10)
-        #expect(cb.msgType == "confirmed" && cb["seats"]?.msgStrings == ["1A"], "\(cb.compact)")
+        #expect(cb.type == "confirmed" && cb["seats"]?.strings == ["1A"], "\(cb.compact)")
 
         // A marker change closes the window in which a duplicate could still arrive.
-        try actorA.send(reserveMessage(trip, ["2A"], id: "marker"))
-        #expect(try actorA.reply(id: "marker", timeout: 10).msgType == "reserved")
+        try actorA.send(reserveJSON(trip, ["2A"], id: "marker"))
+        #expect(try actorA.reply(id: "marker", timeout: 10).type == "reserved")
         for f in followers {
             try f.waitForEvent("seat_locked", seat: "2A")
             #expect(f.events("seat_locked", seat: "1A").count == 1, "\(f.name)")
             #expect(f.events("seat_locked", seat: "1B").count == 1, "\(f.name)")
-            let got = f.received.map { "\($0.msgSeq ?? -1) \($0.msgType ?? "") \($0.msgSeat ?? "")" }
+            let got = f.received.map { "\($0.seq ?? -1) \($0.type ?? "") \($0.seatNo ?? "")" }
             #expect(got == ["\(base + 1) seat_locked 1A", "\(base + 2) seat_locked 1B", "\(base + 3) seat_locked 1C",
                             "\(base + 4) seat_booked 1A", "\(base + 5) seat_locked 2A"], "\(f.name)")
         }
-        expectCleanStreams(followers)
-        try expectMapsEqualDatabase(followers, trip)
-        try stop(a, b)
-        print("MultiInstanceTests.reserveThroughEitherInstanceReachesEverySubscriber: \(durationText(since: start))")
+        try finish(a, b, followers, trip, started: start)
     }
 
     /// Twenty clients on each instance reserve one seat at the same moment: one reserved, 39 seat_taken, and every subscriber of both sees one seat_locked.
@@ -110,18 +114,18 @@ struct MultiInstanceTests {
         let onA = try (0..<20).map { _ in try a.client() }
         let onB = try (0..<20).map { _ in try b.client() }
         let all = onA + onB
-        sendSimultaneously(all) { i in reserveMessage(trip, ["5C"], id: "c\(i)") }
+        sendTogether(all) { i in reserveJSON(trip, ["5C"], id: "c\(i)") }
 
         var winners: [(Int, JSON)] = []
         var taken = 0
         for (i, c) in all.enumerated() {
             let r = try c.reply(id: "c\(i)", timeout: 15)
-            switch r.msgType {
+            switch r.type {
             case "reserved":
                 winners.append((i, r))
             case "rejected":
                 #expect(r["reason"]?.stringValue == "seat_taken", "\(r.compact)")
-                #expect(r["seats"]?.msgStrings == ["5C"], "\(r.compact)")
+                #expect(r["seats"]?.strings == ["5C"], "\(r.compact)")
                 taken += 1
             default:
                 Issue.record("client \(i) (instance \(i < 20 ? "A" : "B")): unexpected reply \(r.compact)")
@@ -130,8 +134,8 @@ struct MultiInstanceTests {
         #expect(winners.count == 1, "winners: \(winners.map { "\($0.0): \($0.1.compact)" })")
         #expect(taken == 39)
 
-        try onA[0].send(reserveMessage(trip, ["6C"], id: "marker"))
-        #expect(try onA[0].reply(id: "marker", timeout: 10).msgType == "reserved")
+        try onA[0].send(reserveJSON(trip, ["6C"], id: "marker"))
+        #expect(try onA[0].reply(id: "marker", timeout: 10).type == "reserved")
         for f in followers {
             try f.waitForEvent("seat_locked", seat: "6C")
             let locks = f.events("seat_locked", seat: "5C")
@@ -146,10 +150,7 @@ struct MultiInstanceTests {
             """, [trip, winners.first?.1["hold"]?.stringValue ?? ""])
         #expect(row.int(0, 0) == 1)
         #expect(row.string(0, 1) == "t", "5C is not held by the winner's hold")
-        expectCleanStreams(followers)
-        try expectMapsEqualDatabase(followers, trip)
-        try stop(a, b)
-        print("MultiInstanceTests.simultaneousReservesOnBothInstancesHaveOneWinner: \(durationText(since: start))")
+        try finish(a, b, followers, trip, started: start)
     }
 
     /// With HOLD_TTL=1 on two sweeping instances, every subscriber of both gets exactly one seat_released (expired) per expired seat.
@@ -160,16 +161,15 @@ struct MultiInstanceTests {
         let (a, b, followers) = try twoInstances(trip, environment: ["HOLD_TTL": "1"])
         let seats = ["3A", "3B", "3C", "4D"]
         let actor = try a.client()
-        try actor.send(reserveMessage(trip, ["3A", "3B", "3C"], id: "r1"))
-        #expect(try actor.reply(id: "r1", timeout: 10).msgType == "reserved")
-        try actor.send(reserveMessage(trip, ["4D"], id: "r2"))
+        try actor.send(reserveJSON(trip, ["3A", "3B", "3C"], id: "r1"))
+        #expect(try actor.reply(id: "r1", timeout: 10).type == "reserved")
+        try actor.send(reserveJSON(trip, ["4D"], id: "r2"))
         let r2 = try actor.reply(id: "r2", timeout: 10)
-        #expect(r2.msgType == "reserved")
+        #expect(r2.type == "reserved")
         // The hold lasts HOLD_TTL: about one second from now.
-        if let until = r2["until"]?.stringValue.flatMap(ClientMap.parseMs) {
-            let left = Double(until) / 1000 - Date().timeIntervalSince1970
-            #expect(left > 0 && left <= 1.5, "hold until is \(left)s away; HOLD_TTL=1 not applied?")
-        }
+        let until = try #require(r2["until"]?.stringValue.flatMap(ClientMap.parseMs), "no until in \(r2.compact)")
+        let left = Double(until) / 1000 - Date().timeIntervalSince1970
+        #expect(left > 0 && left <= 1.5, "hold until is \(left)s away; HOLD_TTL=1 not applied?")
 
         for f in followers {
             for s in seats {
@@ -188,10 +188,7 @@ struct MultiInstanceTests {
             }
             #expect(f.received.count == 2 * seats.count + 1, "\(f.name): \(f.received.map(\.compact))")
         }
-        expectCleanStreams(followers)
-        try expectMapsEqualDatabase(followers, trip)
-        try stop(a, b)
-        print("MultiInstanceTests.expiryWithTwoSweepingInstancesIsBroadcastOnce: \(durationText(since: start))")
+        try finish(a, b, followers, trip, started: start)
     }
 
     /// A client that followed the trip on instance A, disconnected and missed changes, resumes on B with `since` and gets exactly the missed events.
@@ -201,8 +198,8 @@ struct MultiInstanceTests {
         let trip = try db.createTrip()
         let (a, b, followers) = try twoInstances(trip, perInstance: 1)
         let actor = try a.client()
-        try actor.send(reserveMessage(trip, ["7A"], id: "r0"))
-        #expect(try actor.reply(id: "r0", timeout: 10).msgType == "reserved")
+        try actor.send(reserveJSON(trip, ["7A"], id: "r0"))
+        #expect(try actor.reply(id: "r0", timeout: 10).type == "reserved")
         let leaver = followers[0]
         #expect(leaver.name == "A0")
         try leaver.waitForEvent("seat_locked", seat: "7A")
@@ -210,21 +207,21 @@ struct MultiInstanceTests {
         leaver.client.close()
 
         for (i, seat) in ["7B", "7C", "7D"].enumerated() {
-            try actor.send(reserveMessage(trip, [seat], id: "r\(i + 1)"))
-            #expect(try actor.reply(id: "r\(i + 1)", timeout: 10).msgType == "reserved")
+            try actor.send(reserveJSON(trip, [seat], id: "r\(i + 1)"))
+            #expect(try actor.reply(id: "r\(i + 1)", timeout: 10).type == "reserved")
         }
         let stayer = followers[1]
         try stayer.waitForEvent("seat_locked", seat: "7D")
 
         let c = try b.client()
-        try c.send(#"{"type":"subscribe","tripId":"\#(trip)","since":{"epoch":"\#(map.map.epoch)","seq":\#(map.seq)},"id":"s1"}"#)
+        try c.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "s1"))
         let first = try c.next(timeout: 10)
-        #expect(first.msgType == "subscribed", "expected a replay, got \(first.compact)")
-        #expect(first.msgSeq == map.seq)
+        #expect(first.type == "subscribed", "expected a replay, got \(first.compact)")
+        #expect(first.seq == map.seq)
         var replayed: [JSON] = []
         while replayed.count < 3 { replayed.append(try c.next(timeout: 10)) }
-        #expect(replayed.map { $0.msgSeat ?? "" } == ["7B", "7C", "7D"], "\(replayed.map(\.compact))")
-        #expect(replayed.map { $0.msgSeq ?? -1 } == [map.seq + 1, map.seq + 2, map.seq + 3])
+        #expect(replayed.map { $0.seatNo ?? "" } == ["7B", "7C", "7D"], "\(replayed.map(\.compact))")
+        #expect(replayed.map { $0.seq ?? -1 } == [map.seq + 1, map.seq + 2, map.seq + 3])
         for e in replayed { try map.apply(e) }
         #expect(map.map.snapshot == (try db.snapshot(trip)))
         // Nothing more was pending: the next thing is the pong of a barrier.

@@ -3,19 +3,6 @@ import SeatcastCore
 import SeatcastTesting
 import Testing
 
-/// The built `seatcast` executable next to the test bundle.
-let seatcastBinary: String = {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("seatcast").path
-}()
-
-func runSeatcast(_ args: [String], env extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    var env = ProcessInfo.processInfo.environment
-    env["DATABASE_URL"] = TestDatabase.shared.url
-    for (k, v) in extra { env[k] = v }
-    return try Subprocess.run([seatcastBinary] + args, environment: env)
-}
-
 @Suite(.timeLimit(.minutes(2)))
 struct ProcessTests {
     /// `seatcast migrate`, `trip create` and `trip list` work against the database and refuse bad input with a clear message.
@@ -50,7 +37,7 @@ struct ProcessTests {
         let trip = try TestDatabase.shared.createTrip()
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = TestDatabase.shared.url
-        let p = try Subprocess([seatcastBinary, "serve", "--port", "0", "--host", "127.0.0.1",
+        let p = try Subprocess([seatcastExecutable, "serve", "--port", "0", "--host", "127.0.0.1",
                                 "--public-dir", TestDatabase.packageRoot + "/Public"], environment: env)
         // The "serving on" line carries the port.
         let line = p.readLine() ?? ""
@@ -87,12 +74,13 @@ struct ProcessTests {
     @Test func runScriptCtrlC() throws {
         let home = "/tmp/seatcast-run-test-\(UInt32.random(in: 0...UInt32.max))"
         defer { _ = try? TestDatabase.shell([TestDatabase.packageRoot + "/scripts/pg.sh", "destroy", home + "/pg"]) }
-        let port = Int.random(in: 20000...40000)
+        // A free port for the script's server (one picked at random may be in use).
+        let port = try OwnedFD.boundTCP().port
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = nil
         env["PORT"] = String(port)
         env["SEATCAST_HOME"] = home
-        env["SEATCAST_BIN"] = seatcastBinary
+        env["SEATCAST_BIN"] = seatcastExecutable
         let run = try Subprocess([TestDatabase.packageRoot + "/scripts/run.sh"], environment: env, newProcessGroup: true)
         var out = ""
         while !out.contains("serving on") {

@@ -119,6 +119,15 @@ private final class Harness {
         #expect(first == .queued || first == .dropped, "filling: \(first)")
         return push(event("over", "F", wire: 200), at: now)
     }
+
+    /// An overflow at `now` by a client stalled for 2 s: the queue drained, writing
+    /// blocked since `now - 2`, then `overflow(at:)`.
+    func stalledOverflow(at now: Double) -> Outbox.PushResult {
+        ob.writable()
+        _ = drain()
+        _ = blocked(now: now - 2)
+        return overflow(at: now)
+    }
 }
 
 @Suite("Outbox")
@@ -387,31 +396,19 @@ struct OutboxTests {
     /// The count starts over once `resyncWindowSeconds` have passed since the window began.
     @Test func windowResetsAfterResyncWindowSeconds() {
         let h = Harness(stalled: 1, maxResyncs: 2, window: 10)
-        func stalledOverflow(at t: Double) -> Outbox.PushResult {
-            h.ob.writable()
-            _ = h.drain()
-            _ = h.blocked(now: t - 2)
-            return h.overflow(at: t)
-        }
-        #expect(stalledOverflow(at: 2) == .overflowed)   // window starts at 2, count 1
-        #expect(stalledOverflow(at: 4) == .overflowed)   // count 2
-        #expect(stalledOverflow(at: 12.5) == .overflowed) // 10.5 s later: new window at 12.5, count 1
-        #expect(stalledOverflow(at: 14) == .overflowed)  // count 2
-        #expect(stalledOverflow(at: 15) == .close(1013, overflowed: true)) // count 3 > 2
+        #expect(h.stalledOverflow(at: 2) == .overflowed)   // window starts at 2, count 1
+        #expect(h.stalledOverflow(at: 4) == .overflowed)   // count 2
+        #expect(h.stalledOverflow(at: 12.5) == .overflowed) // 10.5 s later: new window at 12.5, count 1
+        #expect(h.stalledOverflow(at: 14) == .overflowed)  // count 2
+        #expect(h.stalledOverflow(at: 15) == .close(1013, overflowed: true)) // count 3 > 2
     }
 
     /// Exactly `resyncWindowSeconds` after the window began is still inside it.
     @Test func windowBoundaryIsInclusive() {
         let h = Harness(stalled: 1, maxResyncs: 2, window: 10)
-        func stalledOverflow(at t: Double) -> Outbox.PushResult {
-            h.ob.writable()
-            _ = h.drain()
-            _ = h.blocked(now: t - 2)
-            return h.overflow(at: t)
-        }
-        #expect(stalledOverflow(at: 2) == .overflowed)
-        #expect(stalledOverflow(at: 3) == .overflowed)
-        #expect(stalledOverflow(at: 12) == .close(1013, overflowed: true))
+        #expect(h.stalledOverflow(at: 2) == .overflowed)
+        #expect(h.stalledOverflow(at: 3) == .overflowed)
+        #expect(h.stalledOverflow(at: 12) == .close(1013, overflowed: true))
     }
 
     /// Unstalled overflows in between neither count nor restart the window.

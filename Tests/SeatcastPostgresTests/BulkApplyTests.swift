@@ -9,7 +9,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 4, 5])
     func bulkEqualsSequential(seed: Int) throws {
         let db = TestDatabase.shared
-        var rng = SplitMix(seed: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         // 8 sessions, each with its own hold and its own row of seats, so no order among
         // sessions changes any outcome (races for one seat are in sessionOrderIsKept and in
         // the server suites: there the winner may legitimately differ).
@@ -118,18 +118,5 @@ import Testing
         case let .reserved(seats, _): return "reserved \(seats)"
         default: return "\(o)"
         }
-    }
-}
-
-/// A small deterministic generator, so a failing seed can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -95,38 +95,6 @@ func allEvents(_ db: PGConnection, _ trip: String) throws -> [TripEvent] {
     try SeatStore(db).events(tripId: trip, afterSeq: 0)
 }
 
-/// Runs `body` on `count` new threads, each with its own connection, all released at the same
-/// moment once every thread has connected. Returns the errors the threads threw.
-func runTogether(_ count: Int, _ body: @escaping @Sendable (_ index: Int, _ db: PGConnection) throws -> Void) -> [String] {
-    let ready = DispatchSemaphore(value: 0)
-    let go = DispatchSemaphore(value: 0)
-    let done = DispatchGroup()
-    let errors = Shared<[String]>([])
-    for i in 0..<count {
-        done.enter()
-        let thread = Thread {
-            var db: PGConnection?
-            do {
-                db = try TestDatabase.shared.connect()
-            } catch {
-                errors.update { $0.append("thread \(i) connect: \(error)") }
-            }
-            ready.signal()
-            go.wait()
-            if let db {
-                do { try body(i, db) } catch { errors.update { $0.append("thread \(i): \(error)") } }
-            }
-            db = nil
-            done.leave()
-        }
-        thread.start()
-    }
-    for _ in 0..<count { ready.wait() }
-    for _ in 0..<count { go.signal() }
-    done.wait()
-    return errors.value
-}
-
 /// A value several threads share behind a mutex.
 final class Shared<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>

@@ -42,7 +42,7 @@ struct BroadcastTests {
         let server = try TestServer()
         defer { server.stop() }
         let clients = try (0..<100).map { _ in try server.subscriber(trip).0 }
-        sendAtOnce(clients) { i in reserveJSON(trip, ["5C"], id: "c\(i)") }
+        sendTogether(clients) { i in reserveJSON(trip, ["5C"], id: "c\(i)") }
 
         var holds: [String] = []
         var taken = 0
@@ -84,7 +84,7 @@ struct BroadcastTests {
         defer { server.stop() }
         let a = try server.client(), b = try server.client()
         for row in 1...12 {
-            sendAtOnce([a, b]) { i in
+            sendTogether([a, b]) { i in
                 i == 0 ? reserveJSON(trip, ["\(row)A", "\(row)B"], id: "a\(row)") : reserveJSON(trip, ["\(row)B", "\(row)C"], id: "b\(row)")
             }
             let ra = try a.reply(id: "a\(row)"), rb = try b.reply(id: "b\(row)")
@@ -138,7 +138,7 @@ struct BroadcastTests {
         let holds = workers.indices.map { String(repeating: "h\($0)", count: 8) }
         // Rounds of simultaneous requests: reserves of overlapping seats, confirms, releases.
         for round in 0..<8 {
-            sendAtOnce(workers) { i in
+            sendTogether(workers) { i in
                 let s1 = seats[(round * 5 + i * 7) % seats.count], s2 = seats[(round * 11 + i * 3) % seats.count]
                 switch (round + i) % 4 {
                 case 0, 1: return reserveJSON(trip, s1 == s2 ? [s1] : [s1, s2], hold: holds[i], id: "w\(round)-\(i)")

@@ -98,6 +98,7 @@ struct HTTPTests {
         #expect(m.body.contains("seatcast_connections 1"))
         #expect(m.body.contains("seatcast_requests_total{type=\"ping\"}"))
         #expect(m.body.contains("seatcast_db_connected 1"))
+        #expect(m.body.contains("# TYPE seatcast_holds_expired_total counter"))
         let page = try server.http("GET", "/")
         #expect(page.status == 200)
         #expect(page.body.contains("<html"))

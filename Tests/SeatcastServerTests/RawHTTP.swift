@@ -20,7 +20,7 @@ struct RawResponse {
 
 /// A raw TCP conversation with the server: bytes sent exactly as given (several
 /// requests in one write, broken requests), everything read until the server closes
-/// or the timeout passes. Test helper: the fd is closed exactly once, by `exchange`.
+/// or the timeout passes.
 enum RawHTTP {
     struct Exchange {
         var bytes: [UInt8]
@@ -39,7 +39,7 @@ enum RawHTTP {
         private func parse(headOnly: Bool) -> (responses: [RawResponse], trailing: Int) {
             var out: [RawResponse] = []
             var rest = bytes[...]
-            while let end = Self.headEnd(rest) {
+            while let end = httpHeadEnd(rest) {
                 let head = String(decoding: rest[rest.startIndex..<end], as: UTF8.self)
                 let lines = head.components(separatedBy: "\r\n")
                 let parts = lines[0].split(separator: " ")
@@ -60,16 +60,6 @@ enum RawHTTP {
             }
             return (out, rest.count)
         }
-
-        static func headEnd(_ d: ArraySlice<UInt8>) -> Int? {
-            guard d.count >= 4 else { return nil }
-            var i = d.startIndex
-            while i + 3 < d.endIndex {
-                if d[i] == 13 && d[i + 1] == 10 && d[i + 2] == 13 && d[i + 3] == 10 { return i }
-                i += 1
-            }
-            return nil
-        }
     }
 
     /// Sends `request` in one write and reads until the server closes or `timeout` passes.
@@ -79,29 +69,11 @@ enum RawHTTP {
     /// server side); `later` is sent once the first bytes of the answer have arrived.
     static func exchange(port: Int, _ request: [UInt8], timeout: Double = 10, receiveBuffer: Int? = nil,
                          later: [UInt8]? = nil, until: ((Exchange) -> Bool)? = nil) throws -> Exchange {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        defer { close(fd) }
-        if var size = receiveBuffer.map(Int32.init) {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw TestFailure("connect to port \(port): errno \(errno)") }
-        func sendAll(_ bytes: [UInt8]) throws {
-            var off = 0
-            while off < bytes.count {
-                let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                guard n > 0 else { throw TestFailure("send: errno \(errno)") }
-                off += n
-            }
-        }
-        try sendAll(request)
+        let sock = try OwnedFD.connectTCP(port: port, receiveBuffer: receiveBuffer)
+        // Closed here, exactly once, however this function ends.
+        defer { sock.close() }
+        let fd = sock.raw
+        try sock.writeAll(request)
         var pending = later
         var got = Exchange(bytes: [], closed: false)
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -121,7 +93,7 @@ enum RawHTTP {
                 got.bytes.append(contentsOf: chunk[0..<n])
                 if let p = pending {
                     pending = nil
-                    try sendAll(p)
+                    try sock.writeAll(p)
                 }
             }
         }

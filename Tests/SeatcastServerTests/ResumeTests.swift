@@ -8,7 +8,7 @@ import Testing
 /// fresh `snapshot` when it cannot.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct ResumeTests {
-    /// A resume to the same server while the trip's ring still holds the missed events gets `subscribed` at S, then exactly S+1...S+k.
+    /// A resume to the same server while the trip's ring still holds the missed events gets `subscribed` at S, then exactly S+1...S+k, from the ring.
     @Test func resumeFromRing() throws {
         let db = TestDatabase.shared
         let trip = try db.createTrip()
@@ -19,15 +19,14 @@ struct ResumeTests {
         let (worker, _) = try server.subscriber(trip)
         old.close()
 
-        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
-        try reserveEach(worker, trip, seats)
-        _ = try worker.next(type: "seat_locked", timeout: 10) { $0.seq == map.seq + Int64(seats.count) }
+        try reserveEach(worker, trip, missed)
+        _ = try worker.next(type: "seat_locked", timeout: 10) { $0.seq == map.seq + Int64(missed.count) }
+        // Only the ring can serve this resume now: without the missed events in the outbox,
+        // an outbox read finds the history gone and the answer is a snapshot.
+        let dropped = try db.sql("DELETE FROM seat_events WHERE trip_id = $1 AND seq > $2", [trip, String(map.seq)])
+        #expect(dropped.affectedRows == missed.count)
 
-        let resumed = try server.client()
-        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res1"))
-        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res1") {
-            try reserveEach(worker, trip, ["12D"])
-        }
+        try expectResume(on: server, from: map, trip: trip, count: missed.count, id: "res1", marker: worker)
     }
 
     /// A resume to a second, fresh instance (empty ring) replays the missed events from the outbox with the same guarantee.
@@ -36,19 +35,11 @@ struct ResumeTests {
         let trip = try db.createTrip()
         let a = try TestServer()
         defer { a.stop() }
-        let (old, map) = try a.subscriber(trip)
-        old.close()
-        let worker = try a.client()
-        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
-        try reserveEach(worker, trip, seats)
+        let (map, worker) = try mapThenMissedEvents(a, trip)
 
         let b = try TestServer()
         defer { b.stop() }
-        let resumed = try b.client()
-        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res2"))
-        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res2") {
-            try reserveEach(worker, trip, ["12D"])
-        }
+        try expectResume(on: b, from: map, trip: trip, count: missed.count, id: "res2", marker: worker)
     }
 
     /// A resume to a second instance that already serves the trip (its ring starts after the missed events) replays them from the outbox.
@@ -57,23 +48,15 @@ struct ResumeTests {
         let trip = try db.createTrip()
         let a = try TestServer()
         defer { a.stop() }
-        let (old, map) = try a.subscriber(trip)
-        old.close()
-        let worker = try a.client()
-        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
-        try reserveEach(worker, trip, seats)
+        let (map, worker) = try mapThenMissedEvents(a, trip)
 
         let b = try TestServer()
         defer { b.stop() }
         // Loads the trip on b at the current seq: b's ring holds none of the missed events.
         let (other, otherMap) = try b.subscriber(trip)
         _ = other
-        #expect(otherMap.seq == map.seq + Int64(seats.count))
-        let resumed = try b.client()
-        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res2b"))
-        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res2b") {
-            try reserveEach(worker, trip, ["12D"])
-        }
+        #expect(otherMap.seq == map.seq + Int64(missed.count))
+        try expectResume(on: b, from: map, trip: trip, count: missed.count, id: "res2b", marker: worker)
     }
 
     /// After the server is stopped and a new one started, a resume replays the missed events (the epoch lives in the database).
@@ -83,21 +66,14 @@ struct ResumeTests {
         let a = try TestServer()
         var aStopped = false
         defer { if !aStopped { a.stop() } }
-        let (old, map) = try a.subscriber(trip)
-        old.close()
-        let seats = ["2A", "2B", "2C", "2D", "3A", "3B"]
-        try reserveEach(try a.client(), trip, seats)
+        let (map, _) = try mapThenMissedEvents(a, trip)
         a.stop()
         aStopped = true
 
         let b = try TestServer()
         defer { b.stop() }
         let worker = try b.client()
-        let resumed = try b.client()
-        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res3"))
-        try expectReplay(resumed, from: map, trip: trip, count: seats.count, id: "res3") {
-            try reserveEach(worker, trip, ["12D"])
-        }
+        try expectResume(on: b, from: map, trip: trip, count: missed.count, id: "res3", marker: worker)
     }
 
     /// A resume with `since.seq` equal to the trip's current seq gets `subscribed` and no events until the next change.
@@ -113,11 +89,7 @@ struct ResumeTests {
         while map.seq < start.seq + 2 { try map.apply(try old.next(timeout: 10)) }
         old.close()
 
-        let resumed = try server.client()
-        try resumed.send(resumeJSON(trip, epoch: map.map.epoch, seq: map.seq, id: "res4"))
-        try expectReplay(resumed, from: map, trip: trip, count: 0, id: "res4") {
-            try reserveEach(worker, trip, ["12D"])
-        }
+        try expectResume(on: server, from: map, trip: trip, count: 0, id: "res4", marker: worker)
     }
 
     /// An unknown epoch, a stale epoch (history reset) or a seq from the future each get a fresh `snapshot`, never `subscribed`.
@@ -169,10 +141,7 @@ struct ResumeTests {
         let trip = try db.createTrip()
         let a = try TestServer()
         defer { a.stop() }
-        let (old, map) = try a.subscriber(trip)
-        old.close()
-        let worker = try a.client()
-        try reserveEach(worker, trip, ["2A", "2B", "2C", "2D", "3A", "3B"])
+        let (map, _) = try mapThenMissedEvents(a, trip)
         // What seatcast_prune(1, ...) does, for this trip only (other suites run in parallel).
         try db.sql("DELETE FROM seat_events WHERE trip_id = $1 AND seq < (SELECT last_seq FROM trips WHERE trip_id = $1)", [trip])
         let kept = try db.sql("SELECT min(seq), count(*) FROM seat_events WHERE trip_id = $1", [trip])
@@ -205,12 +174,7 @@ struct ResumeTests {
         let trip = try db.createTrip()
         let a = try TestServer()
         defer { a.stop() }
-        let (old, oldMap) = try a.subscriber(trip)
-        var map = oldMap
-        old.close()
-        let worker = try a.client()
-        let missed = ["2A", "2B", "2C", "2D", "3A", "3B"]
-        try reserveEach(worker, trip, missed)
+        var (map, _) = try mapThenMissedEvents(a, trip)
 
         let b = try TestServer()
         defer { b.stop() }
@@ -235,7 +199,7 @@ struct ResumeTests {
         #expect(got.first?["id"]?.stringValue == "res7")
         let events = got.dropFirst()
         let total = missed.count + live.count + 1
-        #expect(events.map { $0.seq ?? -1 } == (1...total).map { start + Int64($0) }, "\(events.map(brief))")
+        #expect(events.map { $0.seq ?? -1 } == (1...total).map { start + Int64($0) }, "\(events.map(\.compact))")
         #expect(!events.contains { $0.type == "snapshot" || $0.type == "subscribed" })
         for e in events { try map.apply(e) }
         let dbSnap = try db.snapshot(trip)
@@ -246,10 +210,17 @@ struct ResumeTests {
 
 // MARK: Helpers
 
-private func resumeJSON(_ trip: String, epoch: String, seq: Int64, id: String? = nil) -> String {
-    var s = #"{"type":"subscribe","tripId":"\#(trip)","since":{"epoch":"\#(epoch)","seq":\#(seq)}"#
-    if let id { s += #","id":"\#(id)""# }
-    return s + "}"
+/// The seats a client misses while it is away.
+private let missed = ["2A", "2B", "2C", "2D", "3A", "3B"]
+
+/// Subscribes to `trip` on `server` and leaves; then a new client (returned) reserves
+/// `missed` one by one. The map is where a resume starts.
+private func mapThenMissedEvents(_ server: TestServer, _ trip: String) throws -> (map: ClientMap, worker: WSClient) {
+    let (old, map) = try server.subscriber(trip)
+    old.close()
+    let worker = try server.client()
+    try reserveEach(worker, trip, missed)
+    return (map, worker)
 }
 
 /// Reserves each seat with its own request, waiting for each `reserved`.
@@ -262,25 +233,27 @@ private func reserveEach(_ c: WSClient, _ trip: String, _ seats: [String]) throw
     }
 }
 
-/// A resume answer: first `subscribed` at the old map's seq, then exactly `count` events in
-/// order, then, after `marker` changes seat 12D, that event next and nothing between. The
-/// old map with everything applied equals the database.
-private func expectReplay(_ c: WSClient, from old: ClientMap, trip: String, count: Int, id: String,
-                          marker: () throws -> Void) throws {
+/// A new client of `server` resumes from `old` and gets first `subscribed` at the old map's
+/// seq, then exactly `count` events in order, then, once `marker` reserves seat 12D, that
+/// event next and nothing between. The old map with everything applied equals the database.
+private func expectResume(on server: TestServer, from old: ClientMap, trip: String, count: Int, id: String,
+                          marker: WSClient) throws {
+    let c = try server.client()
+    try c.send(resumeJSON(trip, epoch: old.map.epoch, seq: old.seq, id: id))
     var map = old
     let since = old.seq
     let first = try c.next(timeout: 10)
-    try #require(first.type == "subscribed", "first answer to a resume: \(brief(first))")
+    try #require(first.type == "subscribed", "first answer to a resume: \(first.compact)")
     #expect(first["tripId"]?.stringValue == trip)
     #expect(first["epoch"]?.stringValue == old.map.epoch)
     #expect(first.seq == since)
     #expect(first["id"]?.stringValue == id)
     var replay: [JSON] = []
     for _ in 0..<count { replay.append(try c.next(timeout: 10)) }
-    #expect(replay.map { $0.seq ?? -1 } == (0..<count).map { since + 1 + Int64($0) }, "\(replay.map(brief))")
-    try marker()
+    #expect(replay.map { $0.seq ?? -1 } == (0..<count).map { since + 1 + Int64($0) }, "\(replay.map(\.compact))")
+    try reserveEach(marker, trip, ["12D"])
     let tail = try c.collect(until: "seat_locked", timeout: 10) { $0.seatNo == "12D" }
-    #expect(tail.count == 1, "messages between the replay and the marker: \(tail.dropLast().map(brief))")
+    #expect(tail.count == 1, "messages between the replay and the marker: \(tail.dropLast().map(\.compact))")
     #expect(tail.last?.seq == since + Int64(count) + 1)
     for m in replay + tail { try map.apply(m) }
     let dbSnap = try TestDatabase.shared.snapshot(trip)
@@ -291,7 +264,7 @@ private func expectReplay(_ c: WSClient, from old: ClientMap, trip: String, coun
 /// A resume that cannot be served: the first answer is a `snapshot` of the trip as the database has it.
 private func expectFreshSnapshot(_ c: WSClient, trip: String, epoch: String, seq: Int64) throws {
     let first = try c.next(timeout: 10)
-    try #require(first.type == "snapshot", "first answer: \(brief(first))")
+    try #require(first.type == "snapshot", "first answer: \(first.compact)")
     #expect(first["tripId"]?.stringValue == trip)
     #expect(first["epoch"]?.stringValue == epoch)
     #expect(first.seq == seq)
@@ -299,17 +272,6 @@ private func expectFreshSnapshot(_ c: WSClient, trip: String, epoch: String, seq
     let dbSnap = try TestDatabase.shared.snapshot(trip)
     #expect(map.map.snapshot.seats == dbSnap.seats)
     #expect(map.map.snapshot.epoch == dbSnap.epoch)
-}
-
-/// Short text of a message for failure notes.
-private func brief(_ j: JSON) -> String {
-    var parts: [String] = []
-    for k in ["type", "tripId", "seatNo", "seq", "epoch", "id", "code", "message"] {
-        if let v = j[k] {
-            if let s = v.stringValue { parts.append("\(k)=\(s)") } else if let n = v.int64Value { parts.append("\(k)=\(n)") }
-        }
-    }
-    return "{" + parts.joined(separator: " ") + "}"
 }
 
 @Suite(.timeLimit(.minutes(1)))
@@ -331,7 +293,7 @@ struct SupersededResumeTests {
         while map.seq < start + 1100 { try map.apply(try watcher.next(timeout: 10)) }
 
         let c = try server.client()
-        try c.send(#"{"type":"subscribe","tripId":"\#(trip)","since":{"epoch":"\#(map.map.epoch)","seq":\#(start)}}"#)
+        try c.send(resumeJSON(trip, epoch: map.map.epoch, seq: start))
         try c.send(#"{"type":"subscribe","tripId":"\#(trip)"}"#)
         let snap = try c.next(type: "snapshot", timeout: 10)
         #expect(snap["seq"]?.int64Value == start + 1100)

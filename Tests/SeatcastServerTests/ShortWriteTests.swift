@@ -48,11 +48,11 @@ struct ShortWriteTests {
             defer { if u.active { shared.activeFinished() } }
             try u.runTraffic(requests: 100)
         }
-        try expectNoErrors(trafficErrors, users, context)
+        try expectNoErrors(trafficErrors, context)
 
         // 2. Every map reaches the database's seq for each of its trips and equals the database.
         let targets = try Dictionary(uniqueKeysWithValues: trips.map { ($0.id, try db.snapshot($0.id).seq) })
-        try expectNoErrors(parallel(users) { try $0.readUntil(targets, timeout: 30) }, users, context)
+        try expectNoErrors(parallel(users) { try $0.readUntil(targets, timeout: 30) }, context)
         for u in users {
             for (trip, map) in u.maps {
                 let dbSnap = try db.snapshot(trip)
@@ -66,16 +66,17 @@ struct ShortWriteTests {
         // 3. Data queued at shutdown: each active client subscribes to the largest trip once more
         // and sends 150 pings without reading; once the server has taken every message, it is
         // stopped. Each client then gets the snapshot and all 150 pongs, then 1001, then EOF.
-        let before = try metric(server, "seatcast_messages_received_total")
+        let before = try server.metric("seatcast_messages_received_total")
         var sentAtEnd = 0
         for u in users where u.active {
             try u.subscribe(trips[3].id)
             for _ in 0..<150 { try u.ping() }
             sentAtEnd += 151
         }
-        #expect(try waitFor(timeout: 30) { try metric(server, "seatcast_messages_received_total") >= before + Double(sentAtEnd) },
-                "the server did not take the last \(sentAtEnd) messages")
-        let partialWrites = try metric(server, "seatcast_partial_writes_total")
+        try waitFor("the server to take the last \(sentAtEnd) messages", timeout: 30) {
+            try server.metric("seatcast_messages_received_total") >= before + Double(sentAtEnd)
+        }
+        let partialWrites = try server.metric("seatcast_partial_writes_total")
         let metricsText = try server.http("GET", "/metrics").body
         let stopDone = DispatchSemaphore(value: 0)
         Thread {
@@ -83,7 +84,7 @@ struct ShortWriteTests {
             stopDone.signal()
         }.start()
         stopped = true
-        try expectNoErrors(parallel(users) { try $0.readUntilClose(timeout: 30) }, users, context)
+        try expectNoErrors(parallel(users) { try $0.readUntilClose(timeout: 30) }, context)
         #expect(stopDone.wait(timeout: .now() + 30) == .success, "server.stop() did not return")
         for u in users {
             #expect(u.client.closeCode == 1001, "\(u.name): close code \(u.client.closeCode.map(String.init) ?? "none")")
@@ -126,7 +127,7 @@ struct ShortWriteTests {
             let map = try ClientMap(snapshot: #require(snapshot))
             #expect(map.map.snapshot.seats == (try db.snapshot(trip)).seats, "round \(round)")
         }
-        #expect(try metric(server, "seatcast_partial_writes_total") > 0)
+        #expect(try server.metric("seatcast_partial_writes_total") > 0)
     }
 }
 
@@ -143,7 +144,9 @@ final class StrictClient: @unchecked Sendable {
         case close(UInt16)
     }
 
-    let fd: Int32
+    /// Closed exactly once, when the client goes away (see `WSClient.sock`).
+    private let sock: OwnedFD
+    var fd: Int32 { sock.raw }
     private var buffer: [UInt8] = []
     private var head = 0
     /// Stream bytes consumed by complete frames (to place a failure in the stream).
@@ -154,82 +157,26 @@ final class StrictClient: @unchecked Sendable {
     private(set) var framesRead = 0
 
     init(port: Int, path: String, receiveBuffer: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
-        var size = Int32(receiveBuffer)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            Glibc.close(fd)
-            throw TestFailure("connect: errno \(errno)")
-        }
+        sock = try OwnedFD.connectTCP(port: port, receiveBuffer: receiveBuffer, noDelay: true)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let req = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        try writeAll(Array(req.utf8))
+        try sock.writeAll(Array(req.utf8))
         let deadline = Date().addingTimeInterval(10)
         while true {
-            if let end = headerEnd() {
+            if let end = httpHeadEnd(buffer[...]) {
                 let head = String(decoding: buffer[0..<end], as: UTF8.self)
-                guard head.hasPrefix("HTTP/1.1 101") else {
-                    Glibc.close(fd)
-                    throw TestFailure("upgrade refused: \(head.prefix(80))")
-                }
+                guard head.hasPrefix("HTTP/1.1 101") else { throw TestFailure("upgrade refused: \(head.prefix(80))") }
                 buffer.removeFirst(end + 4)
                 bytesRead = buffer.count
                 break
             }
-            guard Date() < deadline else {
-                Glibc.close(fd)
-                throw TestFailure("no upgrade response")
-            }
+            guard Date() < deadline else { throw TestFailure("no upgrade response") }
             _ = try read(max: 4096, timeout: 1, countBytes: false)
         }
     }
 
-    deinit { Glibc.close(fd) }
-
-    private func headerEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-            return i
-        }
-        return nil
-    }
-
-    private func writeAll(_ bytes: [UInt8]) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { throw TestFailure("write failed: errno \(errno)") }
-            off += n
-        }
-    }
-
-    func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws {
-        var f: [UInt8] = [0x80 | opcode]
-        let n = payload.count
-        if n < 126 {
-            f.append(0x80 | UInt8(n))
-        } else if n < 65536 {
-            f += [0x80 | 126, UInt8(n >> 8), UInt8(n & 255)]
-        } else {
-            f.append(0x80 | 127)
-            for i in (0..<8).reversed() { f.append(UInt8((n >> (8 * i)) & 255)) }
-        }
-        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-        f += mask
-        for (i, b) in payload.enumerated() { f.append(b ^ mask[i & 3]) }
-        try writeAll(f)
-    }
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws { try sock.writeAll(WSClient.frame(opcode: opcode, payload)) }
 
     func send(_ text: String) throws { try sendFrame(opcode: 1, Array(text.utf8)) }
 
@@ -421,7 +368,7 @@ final class User: @unchecked Sendable {
     let client: StrictClient
     let trips: [TripInfo]
     let shared: Shared
-    var rng: Rng
+    var rng: SplitMix64
     let hold: String
     /// The trips subscribed to (a snapshot of each is owed or was received).
     var subscribed: Set<String> = []
@@ -441,7 +388,7 @@ final class User: @unchecked Sendable {
         self.active = active
         self.trips = trips
         self.shared = shared
-        rng = Rng(seed: seed)
+        rng = SplitMix64(seed: seed)
         hold = "hold_" + String((0..<20).map { _ in Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(Int.random(in: 0..<26)))) })
         // Half start subscribed by URL (the snapshot is the first frame), half on /ws.
         let first = trips[Int(seed % UInt64(trips.count))].id
@@ -607,75 +554,14 @@ final class User: @unchecked Sendable {
     }
 }
 
-/// A seeded generator, so a failing run can be repeated (the seed is in every message).
-struct Rng {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
-}
-
 // MARK: Helpers
 
-/// Runs `body` for every user on its own thread; returns each one's error (nil: none).
-private func parallel(_ users: [User], _ body: @escaping @Sendable (User) throws -> Void) -> [Error?] {
-    final class Results: @unchecked Sendable {
-        var errors: [Error?]
-        let lock = NSLock()
-        init(_ n: Int) { errors = Array(repeating: nil, count: n) }
-    }
-    let results = Results(users.count)
-    let group = DispatchGroup()
-    for (i, u) in users.enumerated() {
-        group.enter()
-        let t = Thread {
-            do { try body(u) } catch {
-                results.lock.lock()
-                results.errors[i] = error
-                results.lock.unlock()
-            }
-            group.leave()
-        }
-        t.stackSize = 4 << 20
-        t.start()
-    }
-    group.wait()
-    return results.errors
+/// Runs `body` for every user on a thread of its own; returns what any of them threw.
+private func parallel(_ users: [User], _ body: @escaping @Sendable (User) throws -> Void) -> [String] {
+    runTogether(users.count, stackSize: 4 << 20) { i in try body(users[i]) }
 }
 
-private func expectNoErrors(_ errors: [Error?], _ users: [User], _ context: String) throws {
-    var failed = false
-    for (u, e) in zip(users, errors) {
-        if let e {
-            Issue.record("\(u.name): \(e); \(context)")
-            failed = true
-        }
-    }
-    if failed { throw TestFailure("a client failed; \(context)") }
-}
-
-/// Polls `condition` until it holds (true) or the timeout passes (false).
-private func waitFor(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
-}
-
-/// The value of an unlabelled counter or gauge from GET /metrics.
-private func metric(_ server: TestServer, _ name: String) throws -> Double {
-    let (status, body) = try server.http("GET", "/metrics")
-    guard status == 200 else { throw TestFailure("GET /metrics: \(status)") }
-    for line in body.split(separator: "\n") where line.hasPrefix(name + " ") {
-        if let v = line.split(separator: " ").last.flatMap({ Double($0) }) { return v }
-    }
-    throw TestFailure("no \(name) in /metrics")
+private func expectNoErrors(_ errors: [String], _ context: String) throws {
+    for e in errors { Issue.record("\(e); \(context)") }
+    if !errors.isEmpty { throw TestFailure("a client failed; \(context)") }
 }

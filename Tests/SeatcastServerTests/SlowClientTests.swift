@@ -30,7 +30,7 @@ struct SlowClientTests {
 
         // `paused` reads nothing from here on.
         let producer = try EventProducer(trip, readers: readers, start: start)
-        try producer.rounds { try metric(server, "seatcast_queue_overflows_total") >= 1 }
+        try producer.rounds { try server.metric("seatcast_queue_overflows_total") >= 1 }
         let target = start + Int64(producer.produced)
         for r in readers { try expectUndisturbed(r, until: target, trip: trip) }
         for (i, r) in readers.enumerated() {
@@ -45,51 +45,41 @@ struct SlowClientTests {
         #expect(events < producer.produced)
         // Nothing else is owed to it.
         for m in try paused.roundTrip(timeout: 10) {
-            if m.type == "snapshot" || (m.seq ?? 0) > pausedMap.seq { try pausedMap.apply(m) }
+            try pausedMap.apply(m, skippingStale: true)
         }
         let dbSnap = try db.snapshot(trip)
         #expect(pausedMap.seq == dbSnap.seq)
         #expect(pausedMap.map.snapshot.seats == dbSnap.seats)
-        #expect(try metric(server, "seatcast_queue_overflows_total") >= 1)
-        #expect(try metric(server, "seatcast_resync_snapshots_total") >= 1)
-        #expect(try metric(server, "seatcast_slow_clients_closed_total") == 0)
+        #expect(try server.metric("seatcast_queue_overflows_total") >= 1)
+        #expect(try server.metric("seatcast_resync_snapshots_total") >= 1)
+        #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
     }
 
     /// A client that falls behind with `maxResyncs = 0` is closed with 1013, which it sees once it reads again.
     @Test func slowClientClosedWithoutResyncAllowance() throws {
         let db = TestDatabase.shared
         let trip = try db.createTrip()
-        let server = try TestServer {
-            $0.limits.maxQueuedBytes = queueCap
-            // Every overflow counts here, however briefly the client stalled.
-            $0.limits.stalledSeconds = 0
-            $0.limits.maxResyncs = 0
-        }
+        let server = try strictServer(maxResyncs: 0)
         defer { server.stop() }
         let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
         let start = try ClientMap(snapshot: try paused.next(type: "snapshot")).seq
         let watcher = StreamReader(try server.subscriber(trip))
         watcher.start()
         let producer = try EventProducer(trip, readers: [watcher], start: start)
-        try producer.rounds { try metric(server, "seatcast_slow_clients_closed_total") >= 1 }
+        try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
         try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
-        #expect(try metric(server, "seatcast_queue_overflows_total") == 1)
-        #expect(try metric(server, "seatcast_resync_snapshots_total") == 0)
-        let code = try readUntilClosed(paused, timeout: 20)
+        #expect(try server.metric("seatcast_queue_overflows_total") == 1)
+        #expect(try server.metric("seatcast_resync_snapshots_total") == 0)
+        // Everything queued before the close frame is read first.
+        let code = try paused.waitForClose(timeout: 20)
         #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
-        #expect(try paused.waitForClose() == code)
     }
 
     /// A client that falls behind, is resynced, and falls behind again with `maxResyncs = 1` is closed with 1013.
     @Test func clientThatKeepsFallingBehindIsClosed() throws {
         let db = TestDatabase.shared
         let trip = try db.createTrip()
-        let server = try TestServer {
-            $0.limits.maxQueuedBytes = queueCap
-            // Every overflow counts here, however briefly the client stalled.
-            $0.limits.stalledSeconds = 0
-            $0.limits.maxResyncs = 1
-        }
+        let server = try strictServer(maxResyncs: 1)
         defer { server.stop() }
         let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
         var pausedMap = try ClientMap(snapshot: try paused.next(type: "snapshot"))
@@ -101,20 +91,20 @@ struct SlowClientTests {
         // First time behind: resynced with a snapshot once it reads. (No round after the
         // overflow here: the kernel may take the snapshot while the client is still paused,
         // and enough events after it would make this already the second time.)
-        try producer.rounds(extraRound: false) { try metric(server, "seatcast_queue_overflows_total") >= 1 }
-        #expect(try metric(server, "seatcast_slow_clients_closed_total") == 0)
+        try producer.rounds(extraRound: false) { try server.metric("seatcast_queue_overflows_total") >= 1 }
+        #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
         let (snapshots, _) = try catchUp(paused, &pausedMap, to: start + Int64(producer.produced))
         #expect(snapshots == 1)
-        #expect(try metric(server, "seatcast_resync_snapshots_total") == 1)
-        #expect(try metric(server, "seatcast_queue_overflows_total") == 1)
+        #expect(try server.metric("seatcast_resync_snapshots_total") == 1)
+        #expect(try server.metric("seatcast_queue_overflows_total") == 1)
 
         // Second time behind within the window: closed.
-        try producer.rounds { try metric(server, "seatcast_slow_clients_closed_total") >= 1 }
+        try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
         try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
-        #expect(try metric(server, "seatcast_queue_overflows_total") == 2)
-        let code = try readUntilClosed(paused, timeout: 20)
+        #expect(try server.metric("seatcast_queue_overflows_total") == 2)
+        // Everything queued before the close frame is read first.
+        let code = try paused.waitForClose(timeout: 20)
         #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
-        #expect(try paused.waitForClose() == code)
     }
 
     /// A trip whose snapshot is larger than the queue cap can still be subscribed: the snapshot is delivered, not treated as falling behind.
@@ -129,7 +119,7 @@ struct SlowClientTests {
         let c = try server.client("/ws/trips/\(trip)")
         let snap = try c.next(type: "snapshot", timeout: 10)
         #expect(try ClientMap(snapshot: snap).map.snapshot.seats == db.snapshot(trip).seats)
-        #expect(try metric(server, "seatcast_slow_clients_closed_total") == 0)
+        #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
     }
 }
 
@@ -141,6 +131,16 @@ struct SlowClientTests {
 /// committed batch at once, so under load even a client that reads can have a round
 /// queued (with 8 KiB, and even 64 KiB on a busy machine, reading clients were resynced).
 private let queueCap = 256 * 1024
+
+/// A server with the queue cap of these tests where every overflow counts, however
+/// briefly the client stalled, and a client is closed after `maxResyncs` resyncs.
+private func strictServer(maxResyncs: Int) throws -> TestServer {
+    try TestServer {
+        $0.limits.maxQueuedBytes = queueCap
+        $0.limits.stalledSeconds = 0
+        $0.limits.maxResyncs = maxResyncs
+    }
+}
 
 /// The reader got every event up to `seq`, in order, without a resync, and its map equals the database.
 private func expectUndisturbed(_ r: StreamReader, until seq: Int64, trip: String) throws {
@@ -161,37 +161,15 @@ private func catchUp(_ c: WSClient, _ map: inout ClientMap, to target: Int64) th
     var snapshots = 0, events = 0
     while map.seq < target {
         let m = try c.next(timeout: 10)
-        switch m.type {
-        case "snapshot":
-            snapshots += 1
-            try map.apply(m)
-        case "seat_locked", "seat_released", "seat_booked":
-            if let seq = m.seq, seq <= map.seq { continue }
-            try map.apply(m)
-            events += 1
-        default:
-            Issue.record("unexpected message \(m)")
+        switch try map.receive(m) {
+        case .snapshot: snapshots += 1
+        case .applied: events += 1
+        case .stale: continue
+        case .gap, .unknownSeat: throw TestFailure("event seq \(m.seq ?? -1) does not follow the map at \(map.seq)")
+        case .ignored: Issue.record("unexpected message \(m.compact)")
         }
     }
     return (snapshots, events)
-}
-
-/// Reads every frame until the server closes; returns its close code (nil: no close frame).
-/// Unlike `WSClient.waitForClose`, this parses all buffered frames before reading more, so a
-/// close frame behind a backlog of messages is seen before the end of the stream.
-private func readUntilClosed(_ c: WSClient, timeout: Double) throws -> UInt16? {
-    let deadline = Date().addingTimeInterval(timeout)
-    while !c.isClosed {
-        do {
-            guard try c.nextText(timeout: max(0, deadline.timeIntervalSinceNow)) != nil else {
-                throw TestFailure("still open after \(timeout) s")
-            }
-        } catch let e as TestFailure where c.isClosed {
-            _ = e
-            break
-        }
-    }
-    return c.closeCode
 }
 
 /// Reads one subscriber on its own thread, applying every message, until its map reaches
@@ -335,16 +313,6 @@ private final class EventProducer {
     }
 }
 
-/// The value of an unlabelled counter or gauge from GET /metrics.
-private func metric(_ server: TestServer, _ name: String) throws -> Double {
-    let (status, body) = try server.http("GET", "/metrics")
-    guard status == 200 else { throw TestFailure("GET /metrics: \(status)") }
-    for line in body.split(separator: "\n") where line.hasPrefix(name + " ") {
-        if let v = line.split(separator: " ").last.flatMap({ Double($0) }) { return v }
-    }
-    throw TestFailure("no \(name) in /metrics")
-}
-
 @Suite(.timeLimit(.minutes(1)))
 struct LargeCommitTests {
     /// Commits of 1,500 seat changes each (about twice the queue cap in bytes), three in a row, never get a client that keeps reading closed, and it converges each time.
@@ -368,8 +336,7 @@ struct LargeCommitTests {
             while map.seq < target {
                 let j = try sub.next(timeout: 10)
                 // A snapshot may replace a burst; events it already covers are skipped.
-                if j["type"]?.stringValue != "snapshot", let seq = j["seq"]?.int64Value, seq <= map.seq { continue }
-                try map.apply(j)
+                try map.apply(j, skippingStale: true)
             }
             #expect(map.map.snapshot.seats == (try db.snapshot(trip)).seats, "round \(round)")
         }
@@ -404,7 +371,7 @@ struct ResyncTests {
         while seen.count < trips.count {
             let j = try c.next(timeout: 10)
             guard let t = j["tripId"]?.stringValue, var m = maps[t] else { continue }
-            if j["type"]?.stringValue == "snapshot" || (j["seq"]?.int64Value ?? 0) > m.seq { try m.apply(j) }
+            try m.apply(j, skippingStale: true)
             maps[t] = m
             if m.map.seat("3C")?.status == .booked { seen.insert(t) }
         }

@@ -45,31 +45,13 @@ struct TestClientFDTests {
         }
     }
 
-    /// A TCP port that refuses connections for as long as the returned socket stays open (bound, not listening).
-    private func refusingPort() throws -> (fd: Int32, port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else {
-            close(fd)
-            throw TestFailure("bind: errno \(errno)")
-        }
-        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
-    }
-
     /// WSClients whose connect is refused and whose upgrade is refused, created while another thread keeps opening pipes, never close that thread's pipes.
     @Test func failedClientsCloseTheirSocketOnce() throws {
         let server = try TestServer()
         defer { server.stop() }
-        let (refusing, port) = try refusingPort()
-        defer { close(refusing) }
+        // Bound, not listening: connections to the port are refused while it stays open.
+        let (refusing, port) = try OwnedFD.boundTCP()
+        defer { refusing.close() }
         let bystander = Bystander()
         bystander.start()
         var refused = 0, upgradesRefused = 0, httpRefused = 0

@@ -79,7 +79,7 @@ struct WebSocketHandshakeTests {
 
     /// The code of the first close frame the server sent after its 101 answer.
     static func closeCode(after x: RawHTTP.Exchange) -> UInt16? {
-        guard let end = RawHTTP.Exchange.headEnd(x.bytes[...]) else { return nil }
+        guard let end = httpHeadEnd(x.bytes[...]) else { return nil }
         var i = end + 4
         let b = x.bytes
         while i + 2 <= b.count {
