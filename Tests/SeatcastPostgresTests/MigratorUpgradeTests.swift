@@ -85,7 +85,7 @@ struct MigratorUpgradeTests {
                 for db in [legacy, current] {
                     #expect(try SeatStore(db).createTrip(id: trip, name: "Agree", rows: 6, cols: 4) == .created)
                 }
-                var rng = SplitMix(seed: UInt64(seed))
+                var rng = SplitMix64(seed: UInt64(seed))
                 let names = seatNames(rows: 6, cols: 4)
                 var seen = Set<String>()
                 for chunk in 0..<12 {
