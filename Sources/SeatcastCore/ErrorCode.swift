@@ -13,10 +13,17 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let rateLimited = ErrorCode("rate_limited")
     public static let unavailable = ErrorCode("unavailable")
     public static let `internal` = ErrorCode("internal")
+    /// No credentials, or bad ones (version 1.1): a missing, malformed, expired or
+    /// wrongly signed token, a wrong API key.
+    public static let unauthorized = ErrorCode("unauthorized")
+    /// Valid credentials (or none needed) that do not allow the action (version 1.1).
+    public static let forbidden = ErrorCode("forbidden")
 
     /// The HTTP status the HTTP mirror of the API answers with for this code.
     public var httpStatus: Int {
         switch self {
+        case .unauthorized: return 401
+        case .forbidden: return 403
         case .unknownTrip, .unknownSeat: return 404
         case .tooLarge: return 413
         case .rateLimited: return 429
