@@ -38,11 +38,16 @@ client.on('status', renderConn);
 
 client.on('snapshot', (trip) => {
   if (trip.tripId !== page.tripId) return;
+  const first = !performance.getEntriesByName('seatcast:snapshot').length;
+  if (first) performance.mark('seatcast:snapshot', { detail: { tripId: trip.tripId, seats: trip.size } });
   holds.reconcile();
   map.render(trip);
   race.setSeats(trip);
   renderAll();
   $('app').dataset.ready = 'true';
+  // User Timing for DevTools and the browser tests: the first snapshot of this page load was
+  // loaded (above), and the frame that shows it (here) - "navigation -> map usable".
+  if (first) requestAnimationFrame(() => performance.mark('seatcast:map-ready', { detail: { tripId: trip.tripId, seats: trip.size, mode: map.mode } }));
 });
 
 client.on('seat', (tripId, seat, cause) => {
