@@ -2,7 +2,8 @@
 // inline script or style, no eval). Wires the protocol client (seatcast-client.js) to the map
 // (seat-map.js), this tab's holds (holds.js) and the race demo (race.js), and owns what is left:
 // the trip picker, the trip's heading and counts, the connection indicator.
-// The wire protocol: docs/PROTOCOL.md, version 1.
+// The wire protocol: docs/PROTOCOL.md, version 1; the page asks for the compact snapshot of 1.1
+// and takes the full one from servers that do not know it.
 
 import { SeatcastClient } from './seatcast-client.js';
 import { createSeatMap } from './seat-map.js';
@@ -21,9 +22,12 @@ let conn = 'connecting';
  *  offline event, cleared by connView. */
 let offline = false;
 
-const client = new SeatcastClient({ url: wsUrl('/ws') });
+const client = new SeatcastClient({ url: wsUrl('/ws'), compact: true });
 const holds = createHolds({ client, changed: seatsChanged });
-const map = createSeatMap($('seatmap'), { describe: (no) => holds.describe(no), onActivate: (no) => holds.toggle(no) });
+const map = createSeatMap($('seatmap'), {
+  describe: (no) => holds.describe(no), onActivate: (no) => holds.toggle(no),
+  mode: new URLSearchParams(location.search).get('map') || 'auto',
+});
 const race = createRace({ url: wsUrl('/ws'), currentTrip, statusOf: (no) => holds.describe(no).status, changed: updateActions });
 
 function currentTrip() { return page.tripId ? client.trip(page.tripId) : null; }
@@ -34,11 +38,16 @@ client.on('status', renderConn);
 
 client.on('snapshot', (trip) => {
   if (trip.tripId !== page.tripId) return;
+  const first = !performance.getEntriesByName('seatcast:snapshot').length;
+  if (first) performance.mark('seatcast:snapshot', { detail: { tripId: trip.tripId, seats: trip.size } });
   holds.reconcile();
   map.render(trip);
   race.setSeats(trip);
   renderAll();
   $('app').dataset.ready = 'true';
+  // User Timing for DevTools and the browser tests: the first snapshot of this page load was
+  // loaded (above), and the frame that shows it (here) - "navigation -> map usable".
+  if (first) requestAnimationFrame(() => performance.mark('seatcast:map-ready', { detail: { tripId: trip.tripId, seats: trip.size, mode: map.mode } }));
 });
 
 client.on('seat', (tripId, seat, cause) => {
@@ -125,8 +134,7 @@ function renderHead() {
 function renderCounts() {
   const trip = currentTrip();
   const loaded = !!trip && trip.loaded;
-  const n = { available: 0, held: 0, booked: 0 };
-  if (loaded) for (const s of trip.seats()) if (s.status in n) n[s.status]++;
+  const n = loaded ? trip.counts() : { available: 0, held: 0, booked: 0 }; // kept by the map: O(1)
   for (const k of Object.keys(n)) {
     const e = $('count-' + k);
     const text = loaded ? String(n[k]) : '–';

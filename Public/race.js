@@ -26,6 +26,9 @@ function openRacer(url, i) {
   });
 }
 
+/** A trip with more seats than MAX_LISTED lists only MAX_CHOICES of them in the picker. */
+const MAX_LISTED = 2000, MAX_CHOICES = 200;
+
 export function createRace({ url, currentTrip, statusOf, changed }) {
   let running = false;
   const box = $('race-result');
@@ -36,17 +39,29 @@ export function createRace({ url, currentTrip, statusOf, changed }) {
     changed();
   }
 
+  /** The seats the picker offers: every seat of a small trip; of a large one (a stadium) the
+   *  last MAX_CHOICES available seats, plus the one picked before, so the list stays short. */
+  function choices(trip) {
+    if (!trip || !trip.loaded) return [];
+    if (trip.size <= MAX_LISTED) return [...trip.seats()].sort((x, y) => x.row - y.row || x.col - y.col);
+    const picked = [];
+    for (let i = trip.size - 1; i >= 0 && picked.length < MAX_CHOICES; i--) if (trip.statusAt(i) === 'available') picked.push(trip.seatAt(i));
+    const prev = select.value && trip.seat(select.value);
+    if (prev && !picked.some((s) => s.seatNo === prev.seatNo)) picked.push(prev);
+    return picked.sort((x, y) => x.row - y.row || x.col - y.col);
+  }
+
   function setSeats(trip) {
     const prev = select.value;
     select.replaceChildren();
-    const sorted = trip && trip.loaded ? [...trip.seats()].sort((x, y) => x.row - y.row || x.col - y.col) : [];
+    const sorted = choices(trip);
     for (const s of sorted) {
       const o = el('option', null, s.seatNo);
       o.value = s.seatNo;
       select.appendChild(o);
     }
     select.disabled = sorted.length === 0;
-    if (prev && trip && trip.seat(prev)) select.value = prev;
+    if (prev && sorted.some((s) => s.seatNo === prev)) select.value = prev;
     else {
       // Default: an available seat near the back, out of everyone's way.
       const free = sorted.filter((s) => s.status === 'available');

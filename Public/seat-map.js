@@ -1,23 +1,35 @@
-// seat-map.js: the seat map as a grid of buttons, and its keyboard. Knows nothing of the
-// protocol or of holds: the page tells it what each seat looks like and hears which seat was
-// chosen. The interface is kept narrow so another map (a canvas for very large venues, say)
-// can replace this one:
+// seat-map.js: the seat map, and its keyboard. Knows nothing of the protocol or of holds: the
+// page tells it what each seat looks like and hears which seat was chosen. Two renderers behind
+// one interface: a grid of buttons (one per seat, today's map, for trips up to CANVAS_ABOVE
+// seats) and a canvas (seat-canvas.js) for larger venues, where 50,000 buttons would take
+// seconds to build and every update would touch a huge DOM. `?map=grid` or `?map=canvas` in the
+// page's URL forces one (the canvas needs a full rows x cols grid).
 //
-//   const map = createSeatMap(rootElement, { describe, onActivate });
-//   map.render(trip)      // trip: {tripId, rows, cols, seats()} (a seatcast-client trip view);
-//                         // rebuilds the grid when the layout changed, then draws every seat
-//   map.update(seatNo)    // redraws one seat (after an event, a reply, a countdown tick)
+//   const map = createSeatMap(rootElement, { describe, onActivate, mode });  // mode: auto|grid|canvas
+//   map.render(trip)      // trip: a seatcast-client trip view; picks the renderer, (re)builds the
+//                         // map when the layout changed, then draws every seat
+//   map.update(seatNo)    // redraws one seat (after an event, a reply, a countdown tick): O(1)
 //   map.updateAll()
 //   map.clear(text)       // no map: a placeholder text instead
+//   map.mode              // 'grid', 'canvas' or null (cleared)
 //
 //   describe(seatNo) -> {status: 'available'|'held'|'mine'|'booked', busy, yours, countdown, urgent}
 //   onActivate(seatNo)    click, Enter or Space on a seat
 //
-// DOM contract (the browser test and style.css rely on it): each seat is a
+// The root element also carries `data-mode` and, for tests and tools, `root.seatcastMap`:
+// {mode, statusOf(seatNo), reveal(seatNo) -> {x, y}} (reveal scrolls the seat into view and
+// answers its centre in client coordinates, for a real click there).
+//
+// DOM contract of the grid (the browser test and style.css rely on it): each seat is a
 // `button.seat[data-seat][data-row][data-col][data-status]` inside the root, with an
 // aria-label "Seat 1A, <status>" and a `.seat-tag`; `.row-label` / `.col-label` around them.
+// The canvas keeps one seat in the DOM: the cursor, `.seat-cursor[data-seat][data-status]`.
 
 import { el } from './ui.js';
+import { createCanvasMap } from './seat-canvas.js';
+
+/** Trips with more seats than this get the canvas. */
+export const CANVAS_ABOVE = 2000;
 
 const TAGS = { available: '', held: 'held', booked: '✕' };
 const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
@@ -34,7 +46,8 @@ function columnLabels(seats) {
   return labels;
 }
 
-export function createSeatMap(root, { describe, onActivate }) {
+/** The grid of buttons. */
+function createGridMap(root, { describe, onActivate }) {
   const buttons = new Map(); // seatNo -> button
   const at = new Map();      // "row/col" -> button
   let layoutKey = '';
@@ -145,7 +158,14 @@ export function createSeatMap(root, { describe, onActivate }) {
   });
   root.addEventListener('keydown', onKey);
 
+  function reset() {
+    layoutKey = '';
+    buttons.clear();
+    at.clear();
+  }
+
   return {
+    mode: 'grid',
     render(trip) {
       const key = trip.tripId + '/' + trip.rows + 'x' + trip.cols + '/' + trip.size;
       if (key !== layoutKey || buttons.size === 0) {
@@ -156,11 +176,54 @@ export function createSeatMap(root, { describe, onActivate }) {
     },
     update,
     updateAll,
+    statusOf(seatNo) { return buttons.has(seatNo) ? describe(seatNo).status : null; },
+    reveal(seatNo) {
+      const b = buttons.get(seatNo);
+      if (!b) return null;
+      b.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      const r = b.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    },
+    destroy: reset,
+  };
+}
+
+export function createSeatMap(root, { describe, onActivate, mode = 'auto' }) {
+  const grid = createGridMap(root, { describe, onActivate });
+  let impl = null; // the renderer in use: grid, a canvas map, or null (cleared)
+
+  function use(kind) {
+    if (impl && impl.mode === kind) return;
+    if (impl) impl.destroy();
+    root.replaceChildren();
+    impl = kind === 'canvas' ? createCanvasMap(root, { describe, onActivate }) : grid;
+    root.dataset.mode = kind;
+    root.classList.toggle('canvas', kind === 'canvas');
+    if (root.parentElement) root.parentElement.classList.toggle('big', kind === 'canvas');
+  }
+
+  const map = {
+    render(trip) {
+      const canvas = trip.grid && trip.size > 0 && (mode === 'canvas' || (mode !== 'grid' && trip.size > CANVAS_ABOVE));
+      use(canvas ? 'canvas' : 'grid');
+      impl.render(trip);
+    },
+    update(seatNo) { if (impl) impl.update(seatNo); },
+    updateAll() { if (impl) impl.updateAll(); },
     clear(text) {
-      layoutKey = '';
-      buttons.clear();
-      at.clear();
+      if (impl) impl.destroy();
+      impl = null;
+      delete root.dataset.mode;
+      root.classList.remove('canvas');
+      if (root.parentElement) root.parentElement.classList.remove('big');
       root.replaceChildren(el('p', 'placeholder', text));
     },
+    get mode() { return impl ? impl.mode : null; },
   };
+  root.seatcastMap = Object.freeze({
+    get mode() { return map.mode; },
+    statusOf: (seatNo) => (impl ? impl.statusOf(seatNo) : null),
+    reveal: (seatNo) => (impl ? impl.reveal(seatNo) : null),
+  });
+  return map;
 }

@@ -8,6 +8,11 @@
 //   server replays what was missed instead of sending a whole snapshot;
 // - keeps each trip's seat map (trip-map.js): a snapshot replaces it (asked for or not), events
 //   apply in `seq` order, older ones are ignored, a gap resubscribes with `since`;
+// - with `compact: true`, asks for the compact snapshot (protocol 1.1); either form is accepted
+//   whatever was asked (a server that does not know `compact` ignores it and sends the full
+//   one). A snapshot that cannot be loaded (a compact one of the wrong length, a bad character)
+//   is a failed snapshot: the trip is subscribed again (after a second failure in a row, without
+//   `compact`, and with the backoff delay), never a crash;
 // - correlates requests and replies by `id`: request() returns a Promise of the reply.
 // Unknown message types and fields are ignored, as the protocol asks.
 
@@ -32,9 +37,10 @@ function localError(id, code, message) {
   return Object.freeze({ type: 'error', id, code, message, local: true });
 }
 
-/** A followed trip: its map and the state of its subscription. */
-function newTrip(tripId) {
-  return { tripId, map: new TripMap(tripId), waiting: false, subId: null, waitTimer: null };
+/** A followed trip: its map and the state of its subscription. `compact`: ask for the compact
+ *  snapshot; `failures`: failed snapshots in a row; `retryTimer`: a delayed resubscribe. */
+function newTrip(tripId, compact) {
+  return { tripId, map: new TripMap(tripId), waiting: false, subId: null, waitTimer: null, compact, failures: 0, retryTimer: null };
 }
 
 export class SeatcastClient {
@@ -57,7 +63,8 @@ export class SeatcastClient {
    *  reconnect (true: with backoff after a close); backoff ({initialMs, maxMs, factor, jitter});
    *  openTimeoutMs (10000: a slower handshake counts as failed); subscribeTimeoutMs (10000: an
    *  unanswered subscribe restarts the connection); setTimeout, clearTimeout, now, random (for
-   *  tests; default the global ones); idPrefix ('c': of the request ids this client makes). */
+   *  tests; default the global ones); idPrefix ('c': of the request ids this client makes);
+   *  compact (false: subscribe with `compact: true`, for the compact snapshot). */
   constructor(options = {}) {
     const g = globalThis;
     this.#o = {
@@ -72,6 +79,7 @@ export class SeatcastClient {
       now: options.now || (() => Date.now()),
       random: options.random || Math.random,
       idPrefix: options.idPrefix ?? 'c',
+      compact: options.compact === true,
     };
     if (!this.#o.url) throw new TypeError('SeatcastClient: options.url is required');
     if (typeof this.#o.WebSocket !== 'function') throw new TypeError('SeatcastClient: no WebSocket constructor (pass options.WebSocket)');
@@ -85,6 +93,7 @@ export class SeatcastClient {
    *   open ()                         the WebSocket opened
    *   close ({code, reason})          it closed (a reconnect follows unless closed by close())
    *   snapshot (trip, {unasked})      a trip's map was replaced; unasked: the server sent it on its own
+   *   snapshotError (tripId, {reason, failures})  a snapshot could not be loaded: subscribing again
    *   subscribed (trip)               a resume was accepted: the replayed events follow
    *   seat (tripId, seat, cause)      one seat changed, by an event or by a reply to this client
    *   gap (trip, {expected, got})     an event skipped `seq`s: resubscribing with `since`
@@ -191,7 +200,8 @@ export class SeatcastClient {
     for (const t of this.#trips.values()) {
       t.waiting = false;
       this.#o.clearTimeout(t.waitTimer);
-      t.waitTimer = null;
+      this.#o.clearTimeout(t.retryTimer);
+      t.waitTimer = t.retryTimer = null;
     }
     const pending = [...this.#pending.entries()];
     this.#pending.clear();
@@ -236,7 +246,7 @@ export class SeatcastClient {
   subscribe(tripId) {
     let t = this.#trips.get(tripId);
     if (!t) {
-      t = newTrip(tripId);
+      t = newTrip(tripId, this.#o.compact);
       this.#trips.set(tripId, t);
       if (this.isOpen()) this.#subscribe(t, false);
     }
@@ -248,6 +258,7 @@ export class SeatcastClient {
     const t = this.#trips.get(tripId);
     if (!t) return;
     this.#o.clearTimeout(t.waitTimer);
+    this.#o.clearTimeout(t.retryTimer);
     this.#trips.delete(tripId);
     this.#send({ type: 'unsubscribe', tripId });
   }
@@ -259,7 +270,9 @@ export class SeatcastClient {
   }
 
   /** The read-only view of a followed trip ({tripId, loaded, name, rows, cols, epoch, seq, size,
-   *  seat(seatNo), seats()}; seats are frozen {seatNo, row, col, status, until}), or null. */
+   *  seat(seatNo), seats(), counts(), and by seat index: indexOf, seatAt, nameAt, statusCodeAt,
+   *  statusAt, untilAt, rowAt, colAt (trip-map.js)}; seats are frozen {seatNo, row, col, status,
+   *  until}, made on demand), or null. */
   trip(tripId) {
     const t = this.#trips.get(tripId);
     return t ? t.map.view : null;
@@ -267,9 +280,12 @@ export class SeatcastClient {
 
   /** Subscribes; with `since` (the last applied position) when resuming a loaded map. */
   #subscribe(t, resume) {
+    this.#o.clearTimeout(t.retryTimer);
+    t.retryTimer = null;
     const msg = { type: 'subscribe', tripId: t.tripId, id: this.#newId('s') };
     const since = resume ? t.map.position() : null;
     if (since) msg.since = since;
+    if (t.compact) msg.compact = true;
     t.subId = msg.id;
     t.waiting = true;
     this.#send(msg);
@@ -311,9 +327,32 @@ export class SeatcastClient {
     const t = this.#trips.get(m.tripId);
     if (!t) return;
     const unasked = !t.waiting;
-    if (!t.map.replace(m)) return;
+    const problem = t.map.replace(m);
+    if (problem) { this.#snapshotFailed(t, problem); return; }
+    t.failures = 0;
     this.#answered(t);
     this.#emit('snapshot', t.map.view, { unasked });
+  }
+
+  /** A snapshot of `t` could not be loaded; the map keeps what it had (events after it cannot
+   *  apply to that, so they wait for the next answer). The first failure resubscribes at once,
+   *  later ones in a row after the backoff delay and without `compact` (the full form is the
+   *  one every server sends). */
+  #snapshotFailed(t, reason) {
+    t.failures += 1;
+    this.#emit('snapshotError', t.tripId, { reason, failures: t.failures });
+    if (t.failures >= 2) t.compact = false;
+    t.waiting = true;
+    this.#o.clearTimeout(t.waitTimer);
+    t.waitTimer = null;
+    this.#o.clearTimeout(t.retryTimer);
+    const ws = this.#ws;
+    const again = () => {
+      t.retryTimer = null;
+      if (this.#trips.get(t.tripId) === t && this.#ws === ws && this.isOpen()) this.#subscribe(t, false);
+    };
+    if (t.failures === 1) again();
+    else t.retryTimer = this.#o.setTimeout(again, backoffDelay(t.failures - 1, this.#o.random, this.#o.backoff));
   }
 
   #onSubscribed(m) {

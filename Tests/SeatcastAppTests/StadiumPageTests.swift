@@ -1,0 +1,33 @@
+import Foundation
+import SeatcastTesting
+import Testing
+
+@Suite(.timeLimit(.minutes(5)))
+struct StadiumPageTests {
+    /// The seat-map page on a 500 x 100 trip (50,000 seats, the largest `seatcast trip create` allows) in two headless Chromium: the map is the canvas, usable within 15 s of navigation, a click on a seat shows within 2 s and the other browser sees the hold; the map is one Tab stop with a working keyboard cursor and an accessible name; the JS heap and the DOM stay small (Tests/browser/stadium_test.py). Prints the measured figures; asserts only generous bounds. The server sends the full snapshot (it does not know `compact` yet), so the figures are for that.
+    @Test func stadiumMapInRealBrowsers() throws {
+        let trip = try TestDatabase.shared.createTrip(rows: 500, cols: 100, name: "Browser test: stadium 500 x 100")
+        let server = try TestServer()
+        defer { server.stop() }
+        let root = TestDatabase.packageRoot
+        let artifacts = root + "/.build/browser-artifacts"
+        // Debian's python3-selenium belongs to /usr/bin/python3 (not a pyenv python3 on PATH).
+        var env = ProcessInfo.processInfo.environment
+        env["PYTHONPATH"] = nil
+        env["PYTHONHOME"] = nil
+        let r = try Subprocess.run(
+            ["/usr/bin/python3", root + "/Tests/browser/stadium_test.py",
+             "--url", "http://127.0.0.1:\(server.port)", "--trip", trip, "--artifacts", artifacts],
+            environment: env, timeout: 240)
+        for line in r.out.split(separator: "\n") where line.hasPrefix("stadium_test: ") { print(line) }
+        #expect(r.status == 0, """
+            stadium_test.py exited \(r.status) (needs: apt-get install -y chromium chromium-driver python3-selenium; \
+            screenshots and console logs in \(artifacts))
+            --- stdout
+            \(r.out)
+            --- stderr
+            \(r.err)
+            """)
+        #expect(r.out.contains("stadium_test: ok"))
+    }
+}
