@@ -76,21 +76,20 @@ import Testing
 struct OneShotTests {
     /// One-shot requests over the libwebsockets client get the server's reply, success or not.
     @Test func reserveConfirmRelease() throws {
-        let trip = try TestDatabase.shared.createTrip()
-        let server = try TestServer()
-        defer { server.stop() }
-        let url = WebSocketURL("ws://127.0.0.1:\(server.port)")!
-        let r = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
-        #expect(r.succeeded)
-        let hold = try JSON.parse(r.text)["hold"]?.stringValue ?? ""
-        #expect(Validation.isHoldToken(hold))
-        let again = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
-        #expect(!again.succeeded)
-        #expect(try JSON.parse(again.text)["reason"]?.stringValue == "seat_taken")
-        let c = try OneShot.run(url: url, request: OneShot.request(type: "confirm", tripId: trip, seats: nil, hold: hold)).get()
-        #expect(c.succeeded)
-        #expect(try TestDatabase.shared.snapshot(trip).seats.first { $0.seatNo == "2C" }?.status == .booked)
-        let refused = OneShot.run(url: WebSocketURL("ws://127.0.0.1:1")!, request: "{}")
-        #expect(throws: WebSocketConnection.Closed.self) { try refused.get() }
+        try TestServer.withTrip { server, trip in
+            let url = WebSocketURL("ws://127.0.0.1:\(server.port)")!
+            let r = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
+            #expect(r.succeeded)
+            let hold = try JSON.parse(r.text)["hold"]?.stringValue ?? ""
+            #expect(Validation.isHoldToken(hold))
+            let again = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
+            #expect(!again.succeeded)
+            #expect(try JSON.parse(again.text)["reason"]?.stringValue == "seat_taken")
+            let c = try OneShot.run(url: url, request: OneShot.request(type: "confirm", tripId: trip, seats: nil, hold: hold)).get()
+            #expect(c.succeeded)
+            #expect(try TestDatabase.shared.snapshot(trip).seats.first { $0.seatNo == "2C" }?.status == .booked)
+            let refused = OneShot.run(url: WebSocketURL("ws://127.0.0.1:1")!, request: "{}")
+            #expect(throws: WebSocketConnection.Closed.self) { try refused.get() }
+        }
     }
 }
