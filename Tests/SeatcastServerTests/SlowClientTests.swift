@@ -20,18 +20,15 @@ struct SlowClientTests {
     @Test func pausedClientIsResyncedOthersUnaffected() throws {
         let db = TestDatabase.shared
         try TestServer.withTrip(configure: { $0.limits.maxQueuedBytes = queueCap }) { server, trip in
-            var (paused, pausedMap) = try pausedSubscriber(server, trip)
-            let start = pausedMap.seq
-            let readers = try startedReaders(3, server, trip, at: start)
+            var (paused, pausedMap, producer) = try pausedAndProducer(server, trip, readers: 3)
 
             // `paused` reads nothing from here on.
-            let producer = try EventProducer(trip, readers: readers, start: start)
             try producer.rounds { try server.metric("seatcast_queue_overflows_total") >= 1 }
-            let target = start + Int64(producer.produced)
-            for r in readers { try expectUndisturbed(r, until: target, trip: trip) }
-            for (i, r) in readers.enumerated() {
+            let target = producer.seq
+            for r in producer.readers { try expectUndisturbed(r, until: target, trip: trip) }
+            for (i, r) in producer.readers.enumerated() {
                 // Promptly: every event reached this reader soon after its commit.
-                let lag = r.maxLag(producer, start: start)
+                let lag = r.maxLag(producer)
                 #expect(lag < 3, "reader \(i): an event took \(lag) s from commit to arrival")
             }
 
@@ -55,12 +52,9 @@ struct SlowClientTests {
     /// A client that falls behind with `maxResyncs = 0` is closed with 1013, which it sees once it reads again.
     @Test func slowClientClosedWithoutResyncAllowance() throws {
         try TestServer.withTrip(configure: strict(maxResyncs: 0)) { server, trip in
-            let (paused, pausedMap) = try pausedSubscriber(server, trip)
-            let start = pausedMap.seq
-            let watcher = try startedReaders(1, server, trip, at: start)[0]
-            let producer = try EventProducer(trip, readers: [watcher], start: start)
+            let (paused, _, producer) = try pausedAndProducer(server, trip, readers: 1)
             try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
-            try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
+            try expectUndisturbed(producer.readers[0], until: producer.seq, trip: trip)
             #expect(try server.metric("seatcast_queue_overflows_total") == 1)
             #expect(try server.metric("seatcast_resync_snapshots_total") == 0)
             // Everything queued before the close frame is read first.
@@ -72,24 +66,21 @@ struct SlowClientTests {
     /// A client that falls behind, is resynced, and falls behind again with `maxResyncs = 1` is closed with 1013.
     @Test func clientThatKeepsFallingBehindIsClosed() throws {
         try TestServer.withTrip(configure: strict(maxResyncs: 1)) { server, trip in
-            var (paused, pausedMap) = try pausedSubscriber(server, trip)
-            let start = pausedMap.seq
-            let watcher = try startedReaders(1, server, trip, at: start)[0]
-            let producer = try EventProducer(trip, readers: [watcher], start: start)
+            var (paused, pausedMap, producer) = try pausedAndProducer(server, trip, readers: 1)
 
             // First time behind: resynced with a snapshot once it reads. (No round after the
             // overflow here: the kernel may take the snapshot while the client is still paused,
             // and enough events after it would make this already the second time.)
             try producer.rounds(extraRound: false) { try server.metric("seatcast_queue_overflows_total") >= 1 }
             #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
-            let (snapshots, _) = try catchUp(paused, &pausedMap, to: start + Int64(producer.produced))
+            let (snapshots, _) = try catchUp(paused, &pausedMap, to: producer.seq)
             #expect(snapshots == 1)
             #expect(try server.metric("seatcast_resync_snapshots_total") == 1)
             #expect(try server.metric("seatcast_queue_overflows_total") == 1)
 
             // Second time behind within the window: closed.
             try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
-            try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
+            try expectUndisturbed(producer.readers[0], until: producer.seq, trip: trip)
             #expect(try server.metric("seatcast_queue_overflows_total") == 2)
             // Everything queued before the close frame is read first.
             let code = try paused.waitForClose(timeout: 20)
@@ -132,20 +123,17 @@ private func strict(maxResyncs: Int) -> (inout AppConfig) -> Void {
     }
 }
 
-/// A subscriber of `trip` and its map from the snapshot, with a 2 KB receive buffer so that
-/// it pushes back soon once the test stops reading it.
-private func pausedSubscriber(_ server: TestServer, _ trip: String) throws -> (WSClient, ClientMap) {
+/// The scene of these tests on `trip`: `paused`, a subscriber with a 2 KB receive buffer (so
+/// it pushes back soon) that the test stops reading, and its map from the snapshot; `count`
+/// more subscribers read on their own threads from now on; the producer makes events for them.
+private func pausedAndProducer(_ server: TestServer, _ trip: String,
+                               readers count: Int) throws -> (paused: WSClient, map: ClientMap, producer: EventProducer) {
     let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
-    return (paused, try ClientMap(snapshot: try paused.next(type: "snapshot")))
-}
-
-/// `count` subscribers of `trip`, their snapshots at `start`, each read on its own thread
-/// from now on.
-private func startedReaders(_ count: Int, _ server: TestServer, _ trip: String, at start: Int64) throws -> [StreamReader] {
+    let map = try ClientMap(snapshot: try paused.next(type: "snapshot"))
     let readers = try (0..<count).map { _ in StreamReader(try server.subscriber(trip)) }
-    #expect(readers.allSatisfy { $0.map.seq == start })
+    #expect(readers.allSatisfy { $0.map.seq == map.seq })
     readers.forEach { $0.start() }
-    return readers
+    return (paused, map, try EventProducer(trip, readers: readers, start: map.seq))
 }
 
 /// The reader got every event up to `seq`, in order, without a resync, and its map equals the database.
@@ -246,10 +234,10 @@ private final class StreamReader: @unchecked Sendable {
     func wait(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
 
     /// Longest time, seconds, from an event's commit to its arrival here.
-    func maxLag(_ producer: EventProducer, start: Int64) -> Double {
+    func maxLag(_ producer: EventProducer) -> Double {
         var worst = 0.0
         for (seq, at) in arrivals {
-            guard let committed = producer.commitTime(ofEvent: Int(seq - start)) else { continue }
+            guard let committed = producer.commitTime(ofEvent: Int(seq - producer.start)) else { continue }
             worst = max(worst, at.timeIntervalSince(committed))
         }
         return worst
@@ -268,6 +256,8 @@ private final class EventProducer {
     /// Commit time of each statement.
     private(set) var commits: [Date] = []
     var produced: Int { commits.count * perStatement }
+    /// The seq of the last event made.
+    var seq: Int64 { start + Int64(produced) }
 
     init(_ trip: String, readers: [StreamReader], start: Int64) throws {
         self.trip = trip
@@ -293,7 +283,6 @@ private final class EventProducer {
     }
 
     private func waitForReaders() throws {
-        let seq = start + Int64(produced)
         for (i, r) in readers.enumerated() where !r.waitFor(seq: seq, timeout: 30) {
             throw TestFailure("reader \(i) did not reach seq \(seq): \(r.error.map { "\($0)" } ?? "stuck")")
         }
