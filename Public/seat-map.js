@@ -13,7 +13,7 @@
 //   describe(seatNo) -> {status: 'available'|'held'|'mine'|'booked', busy, yours, countdown, urgent}
 //   onActivate(seatNo)    click, Enter or Space on a seat
 //
-// DOM contract (the browser test and style.css rely on it): each seat is a
+// DOM contract (the browser test and seat-map.css rely on it): each seat is a
 // `button.seat[data-seat][data-row][data-col][data-status]` inside the root, with an
 // aria-label "Seat 1A, <status>" and a `.seat-tag`; `.row-label` / `.col-label` around them.
 
