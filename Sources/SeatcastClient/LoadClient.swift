@@ -264,11 +264,7 @@ func seatcastLoadCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons,
 public enum FrameScan {
     /// The string value of `"key":"...` in `bytes`, or nil.
     public static func string(_ key: String, in bytes: UnsafeRawBufferPointer) -> Substring? {
-        let needle = Array("\"\(key)\":\"".utf8)
-        guard let start = find(needle, in: bytes) else { return nil }
-        var end = start
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += 1 }
-        return Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+        text(after: Array("\"\(key)\":\"".utf8), in: bytes)
     }
 
     /// Whether a server frame is a `snapshot` (`{"type":"snapshot"...`).
@@ -278,32 +274,32 @@ public enum FrameScan {
 
     /// The first string of the array `"key":["...` in `bytes`, or nil.
     public static func firstString(_ key: String, in bytes: UnsafeRawBufferPointer) -> Substring? {
-        let needle = Array("\"\(key)\":[\"".utf8)
-        guard let start = find(needle, in: bytes) else { return nil }
-        var end = start
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += 1 }
-        return Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+        text(after: Array("\"\(key)\":[\"".utf8), in: bytes)
     }
 
     /// The integer value of `"key":123` in `bytes`, or nil.
     public static func int(_ key: String, in bytes: UnsafeRawBufferPointer) -> Int64? {
-        let needle = Array("\"\(key)\":".utf8)
-        guard var i = find(needle, in: bytes) else { return nil }
-        var v: Int64 = 0
-        var any = false
-        while i < bytes.count, (48...57).contains(bytes[i]) {
-            v = v * 10 + Int64(bytes[i] - 48)
-            i += 1
-            any = true
-        }
-        return any ? v : nil
+        digits(after: Array("\"\(key)\":".utf8), in: bytes)
     }
 
     private static let seqNeedle = Array("\"seq\":".utf8)
 
     /// The `"seq":N` of a server frame (event or snapshot), without allocating.
     public static func seq(in bytes: UnsafeRawBufferPointer) -> Int64? {
-        guard var i = find(seqNeedle, in: bytes) else { return nil }
+        digits(after: seqNeedle, in: bytes)
+    }
+
+    /// The text from the end of `needle` to the next `"` (or the end of `bytes`).
+    private static func text(after needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Substring? {
+        guard let start = find(needle, in: bytes) else { return nil }
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += 1 }
+        return Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+    }
+
+    /// The decimal digits right after `needle` as a number; nil without any.
+    private static func digits(after needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard var i = find(needle, in: bytes) else { return nil }
         var v: Int64 = 0
         let start = i
         while i < bytes.count, (48...57).contains(bytes[i]) {

@@ -1,23 +1,11 @@
-/// A seat's status as the database and every client see it.
-public enum SeatStatus: UInt8, Sendable {
+/// A seat's status as the database and every client see it; the raw value is that name
+/// (`seats.status`, a snapshot's `status`).
+public enum SeatStatus: String, Sendable {
     case available, held, booked
 
-    public var name: String {
-        switch self {
-        case .available: return "available"
-        case .held: return "held"
-        case .booked: return "booked"
-        }
-    }
+    public var name: String { rawValue }
 
-    public init?(name: String) {
-        switch name {
-        case "available": self = .available
-        case "held": self = .held
-        case "booked": self = .booked
-        default: return nil
-        }
-    }
+    public init?(name: String) { self.init(rawValue: name) }
 }
 
 /// One seat of a snapshot.
@@ -61,7 +49,8 @@ public struct TripSnapshot: Sendable, Equatable {
 
 /// One committed seat change from the `seat_events` outbox.
 public struct TripEvent: Sendable, Equatable {
-    public enum Kind: UInt8, Sendable {
+    /// The raw value is the outbox's `kind` column.
+    public enum Kind: String, Sendable {
         case locked, released, booked
 
         public var typeName: String {

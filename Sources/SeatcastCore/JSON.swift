@@ -115,48 +115,47 @@ struct JSONParser {
     }
 
     mutating func object() throws(JSONParseError) -> JSON {
-        try enter()
-        i += 1
         var members: [(String, JSON)] = []
-        skipWS()
-        if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; depth -= 1; return .object(members) }
-        while true {
-            skipWS()
-            guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-            let key = try string()
-            skipWS()
-            guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            i += 1
-            skipWS()
-            let v = try value()
-            members.append((key, v))
-            skipWS()
-            guard i < buf.count else { throw fail("unexpected end of input") }
-            if buf[i] == UInt8(ascii: ",") { i += 1; continue }
-            if buf[i] == UInt8(ascii: "}") { i += 1; break }
-            throw fail("expected ',' or '}'")
+        try elements(closedBy: UInt8(ascii: "}")) { p throws(JSONParseError) in
+            guard p.i < p.buf.count, p.buf[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
+            let key = try p.string()
+            p.skipWS()
+            guard p.i < p.buf.count, p.buf[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
+            p.i += 1
+            p.skipWS()
+            members.append((key, try p.value()))
         }
-        depth -= 1
         return .object(members)
     }
 
     mutating func array() throws(JSONParseError) -> JSON {
+        var items: [JSON] = []
+        try elements(closedBy: UInt8(ascii: "]")) { p throws(JSONParseError) in items.append(try p.value()) }
+        return .array(items)
+    }
+
+    /// The body of an object or array, from its opening bracket (at `i`) past `close`:
+    /// `element` reads each element (starting at a non-space byte), separated by commas.
+    mutating func elements(closedBy close: UInt8,
+                           _ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
         try enter()
         i += 1
-        var items: [JSON] = []
         skipWS()
-        if i < buf.count, buf[i] == UInt8(ascii: "]") { i += 1; depth -= 1; return .array(items) }
+        if i < buf.count, buf[i] == close {
+            i += 1
+            depth -= 1
+            return
+        }
         while true {
             skipWS()
-            items.append(try value())
+            try element(&self)
             skipWS()
             guard i < buf.count else { throw fail("unexpected end of input") }
             if buf[i] == UInt8(ascii: ",") { i += 1; continue }
-            if buf[i] == UInt8(ascii: "]") { i += 1; break }
-            throw fail("expected ',' or ']'")
+            if buf[i] == close { i += 1; break }
+            throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))'")
         }
         depth -= 1
-        return .array(items)
     }
 
     mutating func hex4() throws(JSONParseError) -> UInt32 {

@@ -71,6 +71,30 @@ public struct JSONWriter: Sendable {
 }
 
 extension JSONWriter {
+    /// One object whose members `members` writes, as the bytes of a whole message.
+    public static func object(reserving capacity: Int = 128, _ members: (inout JSONWriter) -> Void) -> [UInt8] {
+        var w = JSONWriter(reserving: capacity)
+        w.beginObject()
+        members(&w)
+        w.endObject()
+        return w.bytes
+    }
+
+    /// `"key":[{...},...]`: an object per element of `items`, its members written by `members`.
+    public mutating func field<Items: Sequence>(_ k: String, objects items: Items,
+                                                _ members: (inout JSONWriter, Items.Element) -> Void) {
+        key(k)
+        beginArray()
+        for item in items {
+            beginObject()
+            members(&self, item)
+            endObject()
+        }
+        endArray()
+    }
+}
+
+extension JSONWriter {
     /// Writes a parsed value back out (members in their order).
     public mutating func value(_ j: JSON) {
         switch j {

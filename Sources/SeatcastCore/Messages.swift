@@ -1,12 +1,21 @@
 /// Encoders for every server-to-client message of PROTOCOL.md. Key order follows
 /// the examples there. Each returns the UTF-8 JSON of one text frame.
 public enum Messages {
-    private static func begin(_ type: String, id: String?) -> JSONWriter {
-        var w = JSONWriter()
-        w.beginObject()
-        w.field("type", type)
-        if let id { w.field("id", id) }
-        return w
+    /// A reply: `type`, then `id` when the request had one, then what `members` writes.
+    private static func reply(_ type: String, id: String?, _ members: (inout JSONWriter) -> Void = { _ in }) -> [UInt8] {
+        JSONWriter.object { w in
+            w.field("type", type)
+            if let id { w.field("id", id) }
+            members(&w)
+        }
+    }
+
+    /// `confirmed` and `released`: the seats a command changed.
+    private static func seatsReply(_ type: String, id: String?, tripId: String, seats: [String]) -> [UInt8] {
+        reply(type, id: id) { w in
+            w.field("tripId", tripId)
+            w.field("seats", strings: seats)
+        }
     }
 
     private static func until(_ w: inout JSONWriter, _ ms: Int64) {
@@ -18,151 +27,106 @@ public enum Messages {
     }
 
     public static func reserved(id: String?, tripId: String, seats: [String], hold: String, untilMs: Int64) -> [UInt8] {
-        var w = begin("reserved", id: id)
-        w.field("tripId", tripId)
-        w.field("seats", strings: seats)
-        w.field("hold", hold)
-        until(&w, untilMs)
-        w.endObject()
-        return w.bytes
+        reply("reserved", id: id) { w in
+            w.field("tripId", tripId)
+            w.field("seats", strings: seats)
+            w.field("hold", hold)
+            until(&w, untilMs)
+        }
     }
 
     public static func confirmed(id: String?, tripId: String, seats: [String]) -> [UInt8] {
-        var w = begin("confirmed", id: id)
-        w.field("tripId", tripId)
-        w.field("seats", strings: seats)
-        w.endObject()
-        return w.bytes
+        seatsReply("confirmed", id: id, tripId: tripId, seats: seats)
     }
 
     public static func released(id: String?, tripId: String, seats: [String]) -> [UInt8] {
-        var w = begin("released", id: id)
-        w.field("tripId", tripId)
-        w.field("seats", strings: seats)
-        w.endObject()
-        return w.bytes
+        seatsReply("released", id: id, tripId: tripId, seats: seats)
     }
 
     public static func rejected(id: String?, tripId: String, reason: RejectReason, seats: [String]) -> [UInt8] {
-        var w = begin("rejected", id: id)
-        w.field("tripId", tripId)
-        w.field("reason", reason.rawValue)
-        w.field("seats", strings: seats)
-        w.endObject()
-        return w.bytes
+        reply("rejected", id: id) { w in
+            w.field("tripId", tripId)
+            w.field("reason", reason.rawValue)
+            w.field("seats", strings: seats)
+        }
     }
 
-    public static func pong(id: String?) -> [UInt8] {
-        var w = begin("pong", id: id)
-        w.endObject()
-        return w.bytes
-    }
+    public static func pong(id: String?) -> [UInt8] { reply("pong", id: id) }
 
     public static func help(id: String?) -> [UInt8] {
-        var w = begin("help", id: id)
-        w.field("text", RequestDecoder.helpText)
-        w.endObject()
-        return w.bytes
+        reply("help", id: id) { $0.field("text", RequestDecoder.helpText) }
     }
 
     public static func error(_ e: ProtocolError) -> [UInt8] {
-        var w = begin("error", id: e.id)
-        w.field("code", e.code.rawValue)
-        w.field("message", e.message)
-        w.endObject()
-        return w.bytes
+        reply("error", id: e.id) { w in
+            w.field("code", e.code.rawValue)
+            w.field("message", e.message)
+        }
     }
 
     public static func subscribed(id: String?, tripId: String, epoch: String, seq: Int64) -> [UInt8] {
-        var w = begin("subscribed", id: id)
-        w.field("tripId", tripId)
-        w.field("epoch", epoch)
-        w.field("seq", seq)
-        w.endObject()
-        return w.bytes
+        reply("subscribed", id: id) { w in
+            w.field("tripId", tripId)
+            w.field("epoch", epoch)
+            w.field("seq", seq)
+        }
     }
 
     public static func unsubscribed(id: String?, tripId: String) -> [UInt8] {
-        var w = begin("unsubscribed", id: id)
-        w.field("tripId", tripId)
-        w.endObject()
-        return w.bytes
+        reply("unsubscribed", id: id) { $0.field("tripId", tripId) }
     }
 
     /// A trip event, encoded once and sent to every subscriber as is.
     public static func event(_ e: TripEvent) -> [UInt8] {
-        var w = JSONWriter(reserving: 112)
-        w.beginObject()
-        w.field("type", e.kind.typeName)
-        w.field("tripId", e.tripId)
-        w.field("seatNo", e.seatNo)
-        w.field("seq", e.seq)
-        if e.kind == .locked, let u = e.untilMs { until(&w, u) }
-        if e.kind == .released { w.field("reason", e.reason ?? "released") }
-        w.endObject()
-        return w.bytes
+        JSONWriter.object(reserving: 112) { w in
+            w.field("type", e.kind.typeName)
+            w.field("tripId", e.tripId)
+            w.field("seatNo", e.seatNo)
+            w.field("seq", e.seq)
+            if e.kind == .locked, let u = e.untilMs { until(&w, u) }
+            if e.kind == .released { w.field("reason", e.reason ?? "released") }
+        }
     }
 
     public static func snapshot(_ s: TripSnapshot) -> [UInt8] {
-        var w = JSONWriter(reserving: 96 + s.seats.count * 56)
-        w.beginObject()
-        w.field("type", "snapshot")
-        w.field("tripId", s.tripId)
-        w.field("name", s.name)
-        w.field("epoch", s.epoch)
-        w.field("seq", s.seq)
-        w.field("rows", s.rows)
-        w.field("cols", s.cols)
-        w.key("seats")
-        w.beginArray()
-        for seat in s.seats {
-            w.beginObject()
-            w.field("seatNo", seat.seatNo)
-            w.field("row", seat.row)
-            w.field("col", seat.col)
-            w.field("status", seat.status.name)
-            if seat.status == .held, let u = seat.untilMs { until(&w, u) }
-            w.endObject()
+        JSONWriter.object(reserving: 96 + s.seats.count * 56) { w in
+            w.field("type", "snapshot")
+            w.field("tripId", s.tripId)
+            w.field("name", s.name)
+            w.field("epoch", s.epoch)
+            w.field("seq", s.seq)
+            w.field("rows", s.rows)
+            w.field("cols", s.cols)
+            w.field("seats", objects: s.seats) { w, seat in
+                w.field("seatNo", seat.seatNo)
+                w.field("row", seat.row)
+                w.field("col", seat.col)
+                w.field("status", seat.status.name)
+                if seat.status == .held, let u = seat.untilMs { until(&w, u) }
+            }
         }
-        w.endArray()
-        w.endObject()
-        return w.bytes
     }
 
     /// `{"tripId":"T1","violations":[{"seatNo":"1A","problem":"..."}]}`
     public static func audit(tripId: String, _ list: [AuditViolation]) -> [UInt8] {
-        var w = JSONWriter()
-        w.beginObject()
-        w.field("tripId", tripId)
-        w.key("violations")
-        w.beginArray()
-        for v in list {
-            w.beginObject()
-            w.key("seatNo")
-            if let s = v.seatNo { w.string(s) } else { w.null() }
-            w.field("problem", v.problem)
-            w.endObject()
+        JSONWriter.object { w in
+            w.field("tripId", tripId)
+            w.field("violations", objects: list) { w, v in
+                w.key("seatNo")
+                if let s = v.seatNo { w.string(s) } else { w.null() }
+                w.field("problem", v.problem)
+            }
         }
-        w.endArray()
-        w.endObject()
-        return w.bytes
     }
 
     public static func trips(_ list: [TripSummary]) -> [UInt8] {
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("trips")
-        w.beginArray()
-        for t in list {
-            w.beginObject()
-            w.field("tripId", t.tripId)
-            w.field("name", t.name)
-            w.field("seats", t.seats)
-            w.field("available", t.available)
-            w.endObject()
+        JSONWriter.object { w in
+            w.field("trips", objects: list) { w, t in
+                w.field("tripId", t.tripId)
+                w.field("name", t.name)
+                w.field("seats", t.seats)
+                w.field("available", t.available)
+            }
         }
-        w.endArray()
-        w.endObject()
-        return w.bytes
     }
 }

@@ -85,12 +85,7 @@ public struct SeatStore {
         var out: [TripEvent] = []
         out.reserveCapacity(r.rowCount)
         for i in 0..<r.rowCount {
-            let kind: TripEvent.Kind
-            switch r.string(i, 2)! {
-            case "locked": kind = .locked
-            case "booked": kind = .booked
-            default: kind = .released
-            }
+            let kind = TripEvent.Kind(rawValue: r.string(i, 2)!) ?? .released
             out.append(TripEvent(tripId: tripId, seq: r.int64(i, 0)!, seatNo: r.string(i, 1)!, kind: kind,
                                  untilMs: r.int64(i, 3), reason: r.string(i, 4), atMs: r.int64(i, 5)))
         }

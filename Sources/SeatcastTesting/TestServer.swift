@@ -21,3 +21,16 @@ public final class TestServer: RunningServer, Sendable {
 
     public func stop() { app.stop() }
 }
+
+extension TestServer {
+    /// Where most server tests start: a fresh trip (`rows` x `cols`) on `database` and a
+    /// server; runs `body` with both and stops the server however `body` ends.
+    public static func withTrip(rows: Int = 12, cols: Int = 4, name: String = "Test trip", database: TestDatabase = .shared,
+                                configure: (inout AppConfig) -> Void = { _ in },
+                                _ body: (_ server: TestServer, _ trip: String) throws -> Void) throws {
+        let trip = try database.createTrip(rows: rows, cols: cols, name: name)
+        let server = try TestServer(database: database, configure: configure)
+        defer { server.stop() }
+        try body(server, trip)
+    }
+}

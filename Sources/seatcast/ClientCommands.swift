@@ -56,22 +56,26 @@ struct Reserve: ParsableCommand {
     func run() throws { try runOneShot(server, type: "reserve", trip: trip, seats: seats, hold: hold) }
 }
 
-struct Confirm: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Book the seats of a hold (all of them unless listed).")
+/// What confirm and release take: a hold and, optionally, some of its seats.
+struct HoldArguments: ParsableArguments {
     @OptionGroup var server: ServerOptions
     @Argument(help: "Trip id.") var trip: String
     @Argument(help: "Hold token.") var hold: String
     @Argument(help: "Seats (default: all of the hold's).") var seats: [String] = []
 
-    func run() throws { try runOneShot(server, type: "confirm", trip: trip, seats: seats, hold: hold) }
+    func run(_ type: String) throws { try runOneShot(server, type: type, trip: trip, seats: seats, hold: hold) }
+}
+
+struct Confirm: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Book the seats of a hold (all of them unless listed).")
+    @OptionGroup var arguments: HoldArguments
+
+    func run() throws { try arguments.run("confirm") }
 }
 
 struct Release: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Release the seats of a hold (all of them unless listed).")
-    @OptionGroup var server: ServerOptions
-    @Argument(help: "Trip id.") var trip: String
-    @Argument(help: "Hold token.") var hold: String
-    @Argument(help: "Seats (default: all of the hold's).") var seats: [String] = []
+    @OptionGroup var arguments: HoldArguments
 
-    func run() throws { try runOneShot(server, type: "release", trip: trip, seats: seats, hold: hold) }
+    func run() throws { try arguments.run("release") }
 }

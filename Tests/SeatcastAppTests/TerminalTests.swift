@@ -7,62 +7,60 @@ import Testing
 struct TerminalTests {
     /// websocat subscribed by URL prints the snapshot; typing `reserve TRIP 3A` prints the reply and the event, and other subscribers see seat_locked.
     @Test func websocat() throws {
-        let trip = try TestDatabase.shared.createTrip()
-        let server = try TestServer()
-        defer { server.stop() }
-        let (other, map) = try server.subscriber(trip)
-        let ws = try Subprocess(["websocat", "-t", "ws://127.0.0.1:\(server.port)/ws/trips/\(trip)"], stdin: true)
-        defer { ws.signal(SIGTERM) }
-        guard let firstLine = ws.readLine() else {
-            ws.signal(SIGTERM)
-            Issue.record("websocat printed nothing: \((try? ws.wait(timeout: 5))?.err ?? "")")
-            return
+        try TestServer.withTrip { server, trip in
+            let (other, map) = try server.subscriber(trip)
+            let ws = try Subprocess(["websocat", "-t", "ws://127.0.0.1:\(server.port)/ws/trips/\(trip)"], stdin: true)
+            defer { ws.signal(SIGTERM) }
+            guard let firstLine = ws.readLine() else {
+                ws.signal(SIGTERM)
+                Issue.record("websocat printed nothing: \((try? ws.wait(timeout: 5))?.err ?? "")")
+                return
+            }
+            let first = try JSON.parse(firstLine)
+            #expect(first["type"]?.stringValue == "snapshot")
+            #expect(first["seq"]?.int64Value == map.seq)
+            try ws.write("reserve \(trip) 3A\n")
+            var types: [String] = []
+            while types.count < 2, let line = ws.readLine() {
+                let j = try JSON.parse(line)
+                types.append(j["type"]?.stringValue ?? "")
+                if j["type"]?.stringValue == "seat_locked" { #expect(j["seatNo"]?.stringValue == "3A") }
+            }
+            #expect(types.sorted() == ["reserved", "seat_locked"])
+            let e = try other.next(type: "seat_locked")
+            #expect(e["seatNo"]?.stringValue == "3A")
+            try ws.write("bogus\n")
+            let err = try JSON.parse(ws.readLine() ?? "")
+            #expect(err["code"]?.stringValue == "unknown_type")
+            ws.closeStdin()
         }
-        let first = try JSON.parse(firstLine)
-        #expect(first["type"]?.stringValue == "snapshot")
-        #expect(first["seq"]?.int64Value == map.seq)
-        try ws.write("reserve \(trip) 3A\n")
-        var types: [String] = []
-        while types.count < 2, let line = ws.readLine() {
-            let j = try JSON.parse(line)
-            types.append(j["type"]?.stringValue ?? "")
-            if j["type"]?.stringValue == "seat_locked" { #expect(j["seatNo"]?.stringValue == "3A") }
-        }
-        #expect(types.sorted() == ["reserved", "seat_locked"])
-        let e = try other.next(type: "seat_locked")
-        #expect(e["seatNo"]?.stringValue == "3A")
-        try ws.write("bogus\n")
-        let err = try JSON.parse(ws.readLine() ?? "")
-        #expect(err["code"]?.stringValue == "unknown_type")
-        ws.closeStdin()
     }
 
     /// `seatcast watch` draws the live map in a real terminal (tmux) and redraws on events; `seatcast reserve` and `confirm` print their replies.
     @Test func watchInTmux() throws {
-        let trip = try TestDatabase.shared.createTrip()
-        let server = try TestServer()
-        defer { server.stop() }
-        let tmux = try startWatch(trip: trip, url: "ws://127.0.0.1:\(server.port)")
-        defer { _ = try? TestDatabase.shell(tmux + ["kill-server"]) }
-        func screenShows(_ text: String) throws -> String { try waitForScreen(tmux, text) }
-        let start = try screenShows("48 available, 0 held, 0 booked")
-        #expect(start.contains("  3A    3B       3C    3D"))
-        #expect(start.contains("live"))
+        try TestServer.withTrip { server, trip in
+            let tmux = try startWatch(trip: trip, url: "ws://127.0.0.1:\(server.port)")
+            defer { _ = try? TestDatabase.shell(tmux + ["kill-server"]) }
+            func screenShows(_ text: String) throws -> String { try waitForScreen(tmux, text) }
+            let start = try screenShows("48 available, 0 held, 0 booked")
+            #expect(start.contains("  3A    3B       3C    3D"))
+            #expect(start.contains("live"))
 
-        let url = "ws://127.0.0.1:\(server.port)"
-        let r = try runSeatcast(["reserve", trip, "3A", "3B", "--url", url])
-        #expect(r.status == 0)
-        let hold = try JSON.parse(r.out.trimmingCharacters(in: .whitespacesAndNewlines))["hold"]?.stringValue ?? ""
-        let held = try screenShows("46 available, 2 held, 0 booked")
-        #expect(held.contains("  3A*   3B*"))
-        let c = try runSeatcast(["confirm", trip, hold, "3A", "--url", url])
-        #expect(c.status == 0)
-        #expect(try JSON.parse(c.out.trimmingCharacters(in: .whitespacesAndNewlines))["type"]?.stringValue == "confirmed")
-        let booked = try screenShows("46 available, 1 held, 1 booked")
-        #expect(booked.contains("  3A#   3B*"))
-        let taken = try runSeatcast(["reserve", trip, "3A", "--url", url])
-        #expect(taken.status == 1)
-        #expect(taken.out.contains("seat_taken"))
+            let url = "ws://127.0.0.1:\(server.port)"
+            let r = try runSeatcast(["reserve", trip, "3A", "3B", "--url", url])
+            #expect(r.status == 0)
+            let hold = try JSON.parse(r.out.trimmingCharacters(in: .whitespacesAndNewlines))["hold"]?.stringValue ?? ""
+            let held = try screenShows("46 available, 2 held, 0 booked")
+            #expect(held.contains("  3A*   3B*"))
+            let c = try runSeatcast(["confirm", trip, hold, "3A", "--url", url])
+            #expect(c.status == 0)
+            #expect(try JSON.parse(c.out.trimmingCharacters(in: .whitespacesAndNewlines))["type"]?.stringValue == "confirmed")
+            let booked = try screenShows("46 available, 1 held, 1 booked")
+            #expect(booked.contains("  3A#   3B*"))
+            let taken = try runSeatcast(["reserve", trip, "3A", "--url", url])
+            #expect(taken.status == 1)
+            #expect(taken.out.contains("seat_taken"))
+        }
     }
 
     /// `seatcast watch` survives a server restart: it shows it is reconnecting, resumes, and then shows changes made while the server was away and after.

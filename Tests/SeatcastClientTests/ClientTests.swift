@@ -51,25 +51,45 @@ import Testing
     }
 }
 
+@Suite struct FrameScanTests {
+    private func scan<T>(_ text: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        Array(text.utf8).withUnsafeBytes(body)
+    }
+
+    /// The benchmark's field readers find a string, an array's first string and a number, and answer nil for a missing key or an empty number.
+    @Test func fields() {
+        let reply = #"{"type":"reserved","id":"c1","tripId":"T1","seats":["5C","6C"],"seq":42,"n":7}"#
+        #expect(scan(reply) { FrameScan.string("type", in: $0) } == "reserved")
+        #expect(scan(reply) { FrameScan.string("tripId", in: $0) } == "T1")
+        #expect(scan(reply) { FrameScan.firstString("seats", in: $0) } == "5C")
+        #expect(scan(reply) { FrameScan.seq(in: $0) } == 42)
+        #expect(scan(reply) { FrameScan.int("n", in: $0) } == 7)
+        #expect(scan(reply) { FrameScan.string("hold", in: $0) } == nil)
+        #expect(scan(reply) { FrameScan.int("id", in: $0) } == nil)
+        #expect(scan(#"{"type":"pong"}"#) { FrameScan.seq(in: $0) } == nil)
+        #expect(scan(#"{"type":"snapshot","seq":3}"#) { FrameScan.isSnapshot($0) })
+        #expect(!scan(reply) { FrameScan.isSnapshot($0) })
+    }
+}
+
 @Suite(.timeLimit(.minutes(1)))
 struct OneShotTests {
     /// One-shot requests over the libwebsockets client get the server's reply, success or not.
     @Test func reserveConfirmRelease() throws {
-        let trip = try TestDatabase.shared.createTrip()
-        let server = try TestServer()
-        defer { server.stop() }
-        let url = WebSocketURL("ws://127.0.0.1:\(server.port)")!
-        let r = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
-        #expect(r.succeeded)
-        let hold = try JSON.parse(r.text)["hold"]?.stringValue ?? ""
-        #expect(Validation.isHoldToken(hold))
-        let again = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
-        #expect(!again.succeeded)
-        #expect(try JSON.parse(again.text)["reason"]?.stringValue == "seat_taken")
-        let c = try OneShot.run(url: url, request: OneShot.request(type: "confirm", tripId: trip, seats: nil, hold: hold)).get()
-        #expect(c.succeeded)
-        #expect(try TestDatabase.shared.snapshot(trip).seats.first { $0.seatNo == "2C" }?.status == .booked)
-        let refused = OneShot.run(url: WebSocketURL("ws://127.0.0.1:1")!, request: "{}")
-        #expect(throws: WebSocketConnection.Closed.self) { try refused.get() }
+        try TestServer.withTrip { server, trip in
+            let url = WebSocketURL("ws://127.0.0.1:\(server.port)")!
+            let r = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
+            #expect(r.succeeded)
+            let hold = try JSON.parse(r.text)["hold"]?.stringValue ?? ""
+            #expect(Validation.isHoldToken(hold))
+            let again = try OneShot.run(url: url, request: OneShot.request(type: "reserve", tripId: trip, seats: ["2C"], hold: nil)).get()
+            #expect(!again.succeeded)
+            #expect(try JSON.parse(again.text)["reason"]?.stringValue == "seat_taken")
+            let c = try OneShot.run(url: url, request: OneShot.request(type: "confirm", tripId: trip, seats: nil, hold: hold)).get()
+            #expect(c.succeeded)
+            #expect(try TestDatabase.shared.snapshot(trip).seats.first { $0.seatNo == "2C" }?.status == .booked)
+            let refused = OneShot.run(url: WebSocketURL("ws://127.0.0.1:1")!, request: "{}")
+            #expect(throws: WebSocketConnection.Closed.self) { try refused.get() }
+        }
     }
 }

@@ -204,6 +204,16 @@ struct JSONStructureTests {
         #expect(parseError("")?.offset == 0)
     }
 
+    /// An object or array cut short or missing a separator says what it expected, where.
+    @Test func containerErrors() {
+        #expect(parseError(#"{"a":1 "b":2}"#) == JSONParseError(message: "expected ',' or '}'", offset: 7))
+        #expect(parseError("[1 2]") == JSONParseError(message: "expected ',' or ']'", offset: 3))
+        #expect(parseError(#"{"a" 1}"#) == JSONParseError(message: "expected ':'", offset: 5))
+        #expect(parseError("{1:2}") == JSONParseError(message: "expected a member name", offset: 1))
+        #expect(parseError("[1,") == JSONParseError(message: "unexpected end of input", offset: 3))
+        #expect(parseError(#"{"a":1"#) == JSONParseError(message: "unexpected end of input", offset: 6))
+    }
+
     /// Parsing works on any byte collection, including an array slice.
     @Test func byteSlices() throws {
         let bytes = Array(#"xx{"a":[1]}yy"#.utf8)

@@ -76,12 +76,16 @@ struct TripMapTests {
         #expect(m.availableCount == 1)
     }
 
-    /// Events at or below the map's `seq` are stale and change nothing.
-    @Test(arguments: [Int64(41), 40, 0, -1])
-    func stale(seq: Int64) {
+    /// An event the map cannot take changes nothing: at or below `seq` it is stale, past `seq + 1` a gap, for a seat the trip lacks `unknownSeat` (seq is checked before the seat).
+    @Test(arguments: [
+        (Int64(41), "1A", TripMap.ApplyResult.stale), (40, "1A", .stale), (0, "1A", .stale), (-1, "1A", .stale),
+        (43, "1A", .gap), (44, "1A", .gap), (1000, "1A", .gap),
+        (42, "9Z", .unknownSeat), (41, "9Z", .stale), (50, "9Z", .gap),
+    ])
+    func refused(seq: Int64, seatNo: String, result: TripMap.ApplyResult) {
         var m = makeMap()
         let before = m.snapshot
-        #expect(m.apply(TripEvent(tripId: "T1", seq: seq, seatNo: "1A", kind: .booked)) == .stale)
+        #expect(m.apply(TripEvent(tripId: "T1", seq: seq, seatNo: seatNo, kind: .locked, untilMs: until)) == result)
         #expect(m.snapshot == before)
     }
 
@@ -92,30 +96,6 @@ struct TripMapTests {
         #expect(m.apply(e) == .applied)
         #expect(m.apply(e) == .stale)
         #expect(m.seq == 42)
-    }
-
-    /// An event beyond `seq + 1` is a gap and changes nothing.
-    @Test(arguments: [Int64(43), 44, 1000])
-    func gap(seq: Int64) {
-        var m = makeMap()
-        let before = m.snapshot
-        #expect(m.apply(TripEvent(tripId: "T1", seq: seq, seatNo: "1A", kind: .booked)) == .gap)
-        #expect(m.snapshot == before)
-    }
-
-    /// An event for a seat the trip lacks is `unknownSeat` and changes nothing.
-    @Test func unknownSeat() {
-        var m = makeMap()
-        let before = m.snapshot
-        #expect(m.apply(TripEvent(tripId: "T1", seq: 42, seatNo: "9Z", kind: .locked, untilMs: until)) == .unknownSeat)
-        #expect(m.snapshot == before)
-    }
-
-    /// A stale event for an unknown seat is reported as stale (seq is checked first).
-    @Test func staleBeforeUnknownSeat() {
-        var m = makeMap()
-        #expect(m.apply(TripEvent(tripId: "T1", seq: 41, seatNo: "9Z", kind: .booked)) == .stale)
-        #expect(m.apply(TripEvent(tripId: "T1", seq: 50, seatNo: "9Z", kind: .booked)) == .gap)
     }
 
     /// A map built from an empty trip at seq 0 accepts seq 1 and has no available seats.

@@ -42,13 +42,27 @@ struct IdleConnectionTests {
         return backend
     }
 
+    /// Runs `body` as a read job on `worker` and waits for what it answers or how it failed.
+    private func read(on worker: DatabaseWorker, _ what: String,
+                      _ body: @escaping @Sendable (SeatStore) throws(PGError) -> Int) throws -> Result<Int, PGError> {
+        let answer = Answer<Result<Int, PGError>>()
+        worker.queue.push(.read({ store throws(PGError) in answer.set(.success(try body(store))) },
+                                fail: { answer.set(.failure($0)) }))
+        return try answer.wait(what)
+    }
+
+    /// Runs `command` through the backend's writer and waits for its outcome.
+    private func execute(_ backend: PostgresBackend, _ command: Command, _ what: String) throws -> CommandOutcome {
+        let outcome = Answer<CommandOutcome>()
+        backend.execute(command, session: 1) { outcome.set($0) }
+        return try outcome.wait(what)
+    }
+
     /// The server process id behind a worker's connection, asked on that connection.
     private func backendPID(_ worker: DatabaseWorker) throws -> Int {
-        let answer = Answer<Result<Int, PGError>>()
-        worker.queue.push(.read({ store throws(PGError) in
-            answer.set(.success(try store.db.exec("SELECT pg_backend_pid()").int(0, 0) ?? -1))
-        }, fail: { answer.set(.failure($0)) }))
-        return try answer.wait("backend pid").get()
+        try read(on: worker, "backend pid") { store throws(PGError) in
+            try store.db.exec("SELECT pg_backend_pid()").int(0, 0) ?? -1
+        }.get()
     }
 
     /// Ends that server process the way a restart does (FATAL 57P01, then the socket
@@ -109,9 +123,7 @@ struct IdleConnectionTests {
         let trip = try TestDatabase.shared.createTrip()
 
         try terminate(try backendPID(backend.writer))
-        let outcome = Answer<CommandOutcome>()
-        backend.execute(.reserve(tripId: trip, seats: ["1A"], hold: newHold()), session: 1) { outcome.set($0) }
-        let got = try outcome.wait("reserve outcome")
+        let got = try execute(backend, .reserve(tripId: trip, seats: ["1A"], hold: newHold()), "reserve outcome")
         #expect(reservedUntil(got) != nil, "the first reserve after the termination: \(got)")
         let db = try TestDatabase.shared.connect()
         #expect(try seatRow(db, trip, "1A").status == "held")
@@ -123,15 +135,13 @@ struct IdleConnectionTests {
         let backend = startBackend()
         defer { backend.stop() }
         let runs = Atomic<Int>(0)
-        let answer = Answer<Result<Int, PGError>>()
-        backend.reader.queue.push(.read({ store throws(PGError) in
+        let got = try read(on: backend.reader, "read answer") { store throws(PGError) in
             // The first run ends its own server process, as a restart would mid-query.
             if runs.add(1, ordering: .relaxed).newValue == 1 {
                 try store.db.exec("SELECT pg_terminate_backend(pg_backend_pid())")
             }
-            answer.set(.success(try store.db.exec("SELECT 42").int(0, 0) ?? -1))
-        }, fail: { answer.set(.failure($0)) }))
-        let got = try answer.wait("read answer")
+            return try store.db.exec("SELECT 42").int(0, 0) ?? -1
+        }
         #expect((try? got.get()) == 42, "\(got)")
         #expect(runs.load(ordering: .relaxed) == 2)
     }
@@ -141,13 +151,11 @@ struct IdleConnectionTests {
         let backend = startBackend()
         defer { backend.stop() }
         let runs = Atomic<Int>(0)
-        let answer = Answer<Result<Int, PGError>>()
-        backend.reader.queue.push(.read({ store throws(PGError) in
+        let got = try read(on: backend.reader, "read answer") { store throws(PGError) in
             runs.add(1, ordering: .relaxed)
             try store.db.exec("SELECT pg_terminate_backend(pg_backend_pid())")
-            answer.set(.success(0))
-        }, fail: { answer.set(.failure($0)) }))
-        let got = try answer.wait("read answer")
+            return 0
+        }
         if case let .failure(e) = got { #expect(e.kind == .connection, "\(e)") } else { Issue.record("the read succeeded: \(got)") }
         #expect(runs.load(ordering: .relaxed) == 2)
         let healthy = Answer<Bool>()
@@ -179,9 +187,7 @@ struct IdleConnectionTests {
         #expect(failureCode(got) == .unavailable, "\(got)")
         try locker.exec("ROLLBACK")
         // A barrier through the writer: a retry of the reserve would have run before its answer.
-        let barrier = Answer<CommandOutcome>()
-        backend.execute(.reserve(tripId: trip, seats: ["2A"], hold: newHold()), session: 1) { barrier.set($0) }
-        #expect(reservedUntil(try barrier.wait("barrier outcome")) != nil)
+        #expect(reservedUntil(try execute(backend, .reserve(tripId: trip, seats: ["2A"], hold: newHold()), "barrier outcome")) != nil)
         let db = try TestDatabase.shared.connect()
         #expect(try seatRow(db, trip, "1A").status == "available", "the reserve ran again on the new connection")
         #expect(try lastSeq(db, trip) == 1)

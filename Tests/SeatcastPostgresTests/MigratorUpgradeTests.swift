@@ -24,7 +24,7 @@ struct MigratorUpgradeTests {
                     .confirm(tripId: trip, seats: nil, hold: a),
                 ])
                 // c's hold runs out (by hand, through the statement trigger), d takes 3A over.
-                try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '3A'", [trip])
+                try expireHold(db, trip, "3A")
                 #expect(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["3A"], hold: d))) != nil)
                 _ = try apply(db, .release(tripId: trip, seats: nil, hold: b))
                 let tables = ["trips", "seats", "seat_events", "bookings", "expired_holds"]

@@ -17,6 +17,17 @@ func newHold(_ tag: String = "h") -> String {
     return tag + "-" + String((0..<24).map { _ in alphabet.randomElement()! })
 }
 
+/// A connection to the test database and a fresh trip (`rows` x `cols`): where most store
+/// tests start.
+func connectionAndFreshTrip(rows: Int = 12, cols: Int = 4) throws -> (db: PGConnection, trip: String) {
+    (try TestDatabase.shared.connect(), try TestDatabase.shared.createTrip(rows: rows, cols: cols))
+}
+
+/// Ends the hold on `seat` a second ago, as time would, without releasing it (no sweep runs).
+func expireHold(_ db: PGConnection, _ trip: String, _ seat: String) throws {
+    try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = $2", [trip, seat])
+}
+
 /// Runs `commands` in one committed transaction of their own.
 func apply(_ db: PGConnection, _ commands: [Command], ttl: Int64 = defaultTTL) throws(PGError) -> [CommandOutcome] {
     let store = SeatStore(db)

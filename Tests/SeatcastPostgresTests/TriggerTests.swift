@@ -8,8 +8,7 @@ import Testing
 struct TriggerTests {
     /// Every status change appends exactly one event, with seq rising by one per trip and `trips.last_seq` the last of them.
     @Test func oneEventPerChangeNoGaps() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let other = try TestDatabase.shared.createTrip()
         let a = newHold(), b = newHold()
         let u1 = try #require(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["1B", "1A"], hold: a))))
@@ -33,8 +32,7 @@ struct TriggerTests {
 
     /// `events(afterSeq:)` returns only later events, oldest first, at most `limit`.
     @Test func eventsAfterSeqAndLimit() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         _ = try apply(db, .reserve(tripId: trip, seats: ["1A", "1B", "1C", "1D", "2A", "2B"], hold: newHold()))
         let store = SeatStore(db)
         #expect(try store.events(tripId: trip, afterSeq: 0).map(\.seq) == [1, 2, 3, 4, 5, 6])
@@ -45,8 +43,7 @@ struct TriggerTests {
 
     /// Replaying a trip's events over its seq-0 snapshot gives the database's current snapshot.
     @Test func replayEqualsSnapshot() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip(rows: 3, cols: 3)
+        let (db, trip) = try connectionAndFreshTrip(rows: 3, cols: 3)
         let initial = try TestDatabase.shared.snapshot(trip)
         let a = newHold(), b = newHold()
         _ = try apply(db, [
@@ -65,8 +62,7 @@ struct TriggerTests {
     @Test func plainSQLUpdateWritesEvent() throws {
         let listener = try TestDatabase.shared.connect()
         try listener.exec("LISTEN \(Schema.notifyChannel)")
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         try TestDatabase.shared.sql("UPDATE seats SET status = 'booked' WHERE trip_id = $1 AND seat_no = '5B'", [trip])
         #expect(try allEvents(db, trip) == [TripEvent(tripId: trip, seq: 1, seatNo: "5B", kind: .booked)])
         #expect(try lastSeq(db, trip) == 1)
@@ -76,8 +72,7 @@ struct TriggerTests {
 
     /// Setting a held seat to available by hand clears its holder and until (the before-trigger) and writes a released event.
     @Test func plainSQLReleaseIsNormalised() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["3D"], hold: hold))
         try TestDatabase.shared.sql("UPDATE seats SET status = 'available' WHERE trip_id = $1 AND seat_no = '3D'", [trip])
@@ -89,8 +84,7 @@ struct TriggerTests {
 
     /// Releasing by hand a seat whose hold has expired records reason expired; booking by hand clears until.
     @Test func plainSQLReasonsAndBooking() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         _ = try apply(db, .reserve(tripId: trip, seats: ["7A", "7B"], hold: newHold()))
         try TestDatabase.shared.sql("""
             UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '7A'
@@ -106,8 +100,7 @@ struct TriggerTests {
 
     /// An UPDATE that changes nothing visible (same status, holder and until) writes no event.
     @Test func noOpUpdateWritesNothing() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         _ = try apply(db, .reserve(tripId: trip, seats: ["1A"], hold: newHold()))
         try TestDatabase.shared.sql("UPDATE seats SET status = status, until = until WHERE trip_id = $1", [trip])
         try TestDatabase.shared.sql("UPDATE seats SET status = 'available' WHERE trip_id = $1 AND status = 'available'", [trip])
@@ -132,8 +125,7 @@ struct TriggerTests {
 
     /// A rolled-back transaction leaves no event, does not advance `last_seq`, and the next commit takes seq 1.
     @Test func rollbackWritesNothing() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let store = SeatStore(db)
         try db.exec("BEGIN")
         let inside = try store.apply([.reserve(tripId: trip, seats: ["2C", "2D"], hold: newHold())], holdTTLms: defaultTTL)
@@ -161,8 +153,7 @@ struct TriggerTests {
 
     /// A rejected multi-seat reserve leaves no event and takes no seq, even between successful commands of the batch.
     @Test func rejectedMultiSeatTakesNoSeq() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let a = newHold(), b = newHold()
         let outcomes = try apply(db, [
             .reserve(tripId: trip, seats: ["1C"], hold: a),

@@ -8,63 +8,62 @@ struct BadInputTests {
     /// Every bad input of PROTOCOL.md semantics 8 gets its error code, the connection still answers ping, and no seat changes.
     @Test func eachBadInputGetsItsCodeAndChangesNothing() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip()
-        let server = try TestServer()
-        defer { server.stop() }
-        let (bystander, _) = try server.subscriber(trip)
-        let before = try db.snapshot(trip)
-        let c = try server.client()
-        let hold = String(repeating: "k", count: 20)
-        let cases: [(String, String)] = [
-            ("{not json", "bad_request"),
-            ("[1,2,3]", "unknown_type"),  // not starting with { : read as words
-            (#"{"tripId":"x"}"#, "bad_request"),
-            (#"{"type":42}"#, "bad_request"),
-            (#"{"type":"teleport","id":"q1"}"#, "unknown_type"),
-            ("teleport \(trip)", "unknown_type"),
-            (#"{"type":"reserve","tripId":"no-such-trip","seats":["1A"]}"#, "unknown_trip"),
-            (#"{"type":"reserve","tripId":"bad trip!","seats":["1A"]}"#, "unknown_trip"),
-            (#"{"type":"subscribe","tripId":"no-such-trip"}"#, "unknown_trip"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["99Z"]}"#, "unknown_seat"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A","99Z"]}"#, "unknown_seat"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["no seat"]}"#, "unknown_seat"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":"1A"}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":[1]}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":[]}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)"}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":7,"seats":["1A"]}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A","1A"]}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A"],"hold":"short"}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A"],"id":7}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A"],"id":"\#(String(repeating: "i", count: 65))"}"#, "bad_request"),
-            (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A","1B","1C","1D","2A","2B","2C","2D","3A","3B","3C"]}"#, "too_large"),
-            (#"{"type":"confirm","tripId":"\#(trip)"}"#, "bad_request"),
-            (#"{"type":"release","tripId":"\#(trip)","hold":"\#(hold)","seats":["1A","77Q"]}"#, "unknown_seat"),
-            (#"{"type":"subscribe","tripId":"\#(trip)","since":{"epoch":1}}"#, "bad_request"),
-            ("reserve \(trip)", "bad_request"),
-            ("", "bad_request"),
-            (String(repeating: "[", count: 100), "unknown_type"),
-            ("{" + String(repeating: #""a":["#, count: 50), "bad_request"),
-        ]
-        for (i, (frame, code)) in cases.enumerated() {
-            try c.send(frame)
-            let r = try c.next(type: "error")
-            #expect(r["code"]?.stringValue == code, "case \(i): \(frame.prefix(80)) -> \(r)")
-            #expect((r["message"]?.stringValue ?? "").isEmpty == false)
-            _ = try c.roundTrip()
-        }
-        // A binary frame is refused with a clear error, and the connection stays usable.
-        try c.sendFrame(opcode: 2, [1, 2, 3])
-        #expect(try c.next(type: "error")["code"]?.stringValue == "bad_request")
-        // The id of a readable request is echoed in its error.
-        try c.send(#"{"type":"teleport","id":"echo-me"}"#)
-        #expect(try c.next(type: "error")["id"]?.stringValue == "echo-me")
+        try TestServer.withTrip { server, trip in
+            let (bystander, _) = try server.subscriber(trip)
+            let before = try db.snapshot(trip)
+            let c = try server.client()
+            let hold = String(repeating: "k", count: 20)
+            let cases: [(String, String)] = [
+                ("{not json", "bad_request"),
+                ("[1,2,3]", "unknown_type"),  // not starting with { : read as words
+                (#"{"tripId":"x"}"#, "bad_request"),
+                (#"{"type":42}"#, "bad_request"),
+                (#"{"type":"teleport","id":"q1"}"#, "unknown_type"),
+                ("teleport \(trip)", "unknown_type"),
+                (#"{"type":"reserve","tripId":"no-such-trip","seats":["1A"]}"#, "unknown_trip"),
+                (#"{"type":"reserve","tripId":"bad trip!","seats":["1A"]}"#, "unknown_trip"),
+                (#"{"type":"subscribe","tripId":"no-such-trip"}"#, "unknown_trip"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["99Z"]}"#, "unknown_seat"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A","99Z"]}"#, "unknown_seat"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["no seat"]}"#, "unknown_seat"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":"1A"}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":[1]}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":[]}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)"}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":7,"seats":["1A"]}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A","1A"]}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A"],"hold":"short"}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A"],"id":7}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A"],"id":"\#(String(repeating: "i", count: 65))"}"#, "bad_request"),
+                (#"{"type":"reserve","tripId":"\#(trip)","seats":["1A","1B","1C","1D","2A","2B","2C","2D","3A","3B","3C"]}"#, "too_large"),
+                (#"{"type":"confirm","tripId":"\#(trip)"}"#, "bad_request"),
+                (#"{"type":"release","tripId":"\#(trip)","hold":"\#(hold)","seats":["1A","77Q"]}"#, "unknown_seat"),
+                (#"{"type":"subscribe","tripId":"\#(trip)","since":{"epoch":1}}"#, "bad_request"),
+                ("reserve \(trip)", "bad_request"),
+                ("", "bad_request"),
+                (String(repeating: "[", count: 100), "unknown_type"),
+                ("{" + String(repeating: #""a":["#, count: 50), "bad_request"),
+            ]
+            for (i, (frame, code)) in cases.enumerated() {
+                try c.send(frame)
+                let r = try c.next(type: "error")
+                #expect(r["code"]?.stringValue == code, "case \(i): \(frame.prefix(80)) -> \(r)")
+                #expect((r["message"]?.stringValue ?? "").isEmpty == false)
+                _ = try c.roundTrip()
+            }
+            // A binary frame is refused with a clear error, and the connection stays usable.
+            try c.sendFrame(opcode: 2, [1, 2, 3])
+            #expect(try c.next(type: "error")["code"]?.stringValue == "bad_request")
+            // The id of a readable request is echoed in its error.
+            try c.send(#"{"type":"teleport","id":"echo-me"}"#)
+            #expect(try c.next(type: "error")["id"]?.stringValue == "echo-me")
 
-        _ = try c.roundTrip()
-        let after = try db.snapshot(trip)
-        #expect(after.seq == before.seq)
-        #expect(after.seats == before.seats)
-        #expect(try bystander.roundTrip().isEmpty, "the bystander saw something")
+            _ = try c.roundTrip()
+            let after = try db.snapshot(trip)
+            #expect(after.seq == before.seq)
+            #expect(after.seats == before.seats)
+            #expect(try bystander.roundTrip().isEmpty, "the bystander saw something")
+        }
     }
 
     /// A message over 64 KiB closes the connection with 1009, in one frame or in fragments; 64 KiB exactly is fine.

@@ -51,39 +51,37 @@ struct HTTPPipeliningTests {
     /// A POST with its body followed by a GET in the same write: the POST is answered first and its seat is held.
     @Test func pipelinedPostThenGet() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip(rows: 1, cols: 2)
-        let server = try TestServer()
-        defer { server.stop() }
-        let x = try RawHTTP.exchange(port: server.port,
-                                     RawHTTP.post("/api/trips/\(trip)/reserve", body: #"{"seats":["1A"],"id":"p1"}"#)
-                                        + RawHTTP.get("/healthz"))
-        expectPipelined(x, [
-            { $0.status == 200 && $0.text.contains(#""reserved""#) },
-            { $0.status == 200 && $0.text == "ok\n" },
-        ])
-        #expect(try db.snapshot(trip).seats.filter { $0.status != .available }.count == 1)
-        // The command ran once: lws must not hand the same body over again while it waits.
-        let m = try server.http("GET", "/metrics").body
-        #expect(m.contains(#"seatcast_requests_total{type="reserve"} 1"#), "\(m.split(separator: "\n").filter { $0.contains("reserve") })")
+        try TestServer.withTrip(rows: 1, cols: 2) { server, trip in
+            let x = try RawHTTP.exchange(port: server.port,
+                                         RawHTTP.post("/api/trips/\(trip)/reserve", body: #"{"seats":["1A"],"id":"p1"}"#)
+                                            + RawHTTP.get("/healthz"))
+            expectPipelined(x, [
+                { $0.status == 200 && $0.text.contains(#""reserved""#) },
+                { $0.status == 200 && $0.text == "ok\n" },
+            ])
+            #expect(try db.snapshot(trip).seats.filter { $0.status != .available }.count == 1)
+            // The command ran once: lws must not hand the same body over again while it waits.
+            let m = try server.http("GET", "/metrics").body
+            #expect(m.contains(#"seatcast_requests_total{type="reserve"} 1"#), "\(m.split(separator: "\n").filter { $0.contains("reserve") })")
+        }
     }
 
     /// A body over the limit gets 413 without running anything, whether Content-Length says so or not.
     @Test func oversizedBodyIs413() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip(rows: 1, cols: 1)
-        let server = try TestServer()
-        defer { server.stop() }
-        let big = #"{"seats":["1A"],"pad":""# + String(repeating: "x", count: 70_000) + #""}"#
-        for _ in 0..<5 {
-            let r = try server.http("POST", "/api/trips/\(trip)/reserve", body: big)
-            #expect(r.status == 413)
-            #expect(r.body.contains("too_large"))
+        try TestServer.withTrip(rows: 1, cols: 1) { server, trip in
+            let big = #"{"seats":["1A"],"pad":""# + String(repeating: "x", count: 70_000) + #""}"#
+            for _ in 0..<5 {
+                let r = try server.http("POST", "/api/trips/\(trip)/reserve", body: big)
+                #expect(r.status == 413)
+                #expect(r.body.contains("too_large"))
+            }
+            // Content-Length under the limit, then more body than it said: lws stops at the declared length.
+            let x = try RawHTTP.exchange(port: server.port,
+                                         "POST /api/trips/\(trip)/reserve HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}" + big, timeout: 5)
+            #expect(x.responses().first?.status == 400)
+            #expect(try db.snapshot(trip).seats.allSatisfy { $0.status == .available })
         }
-        // Content-Length under the limit, then more body than it said: lws stops at the declared length.
-        let x = try RawHTTP.exchange(port: server.port,
-                                     "POST /api/trips/\(trip)/reserve HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}" + big, timeout: 5)
-        #expect(x.responses().first?.status == 400)
-        #expect(try db.snapshot(trip).seats.allSatisfy { $0.status == .available })
     }
 
     /// A single request on a keep-alive connection is still answered in full.
@@ -135,16 +133,15 @@ struct HTTPMethodTests {
     /// A method a known resource does not take gets 405 naming the ones it does.
     @Test func wrongMethodOnKnownResource() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip(rows: 1, cols: 1)
-        let server = try TestServer()
-        defer { server.stop() }
-        let get = try RawHTTP.exchange(port: server.port, RawHTTP.get("/api/trips/\(trip)/reserve"), timeout: 5)
-        #expect(get.responses().first?.status == 405)
-        #expect(get.responses().first?.header("allow") == "POST")
-        let post = try RawHTTP.exchange(port: server.port, RawHTTP.post("/healthz", body: "{}"), timeout: 5)
-        #expect(post.responses().first?.status == 405)
-        #expect(post.responses().first?.header("allow") == "GET, HEAD")
-        #expect(try db.snapshot(trip).seats.allSatisfy { $0.status == .available })
+        try TestServer.withTrip(rows: 1, cols: 1) { server, trip in
+            let get = try RawHTTP.exchange(port: server.port, RawHTTP.get("/api/trips/\(trip)/reserve"), timeout: 5)
+            #expect(get.responses().first?.status == 405)
+            #expect(get.responses().first?.header("allow") == "POST")
+            let post = try RawHTTP.exchange(port: server.port, RawHTTP.post("/healthz", body: "{}"), timeout: 5)
+            #expect(post.responses().first?.status == 405)
+            #expect(post.responses().first?.header("allow") == "GET, HEAD")
+            #expect(try db.snapshot(trip).seats.allSatisfy { $0.status == .available })
+        }
     }
 
     /// HEAD answers like GET without a body, for a file and for an endpoint.

@@ -9,78 +9,75 @@ struct HTTPTests {
     /// GET /api/trips lists trips with seat counts, and GET /api/trips/{id} is the WebSocket snapshot.
     @Test func tripsAndSnapshot() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip(rows: 2, cols: 3, name: "HTTP trip")
-        let server = try TestServer()
-        defer { server.stop() }
-        let list = try server.http("GET", "/api/trips")
-        #expect(list.status == 200)
-        let trips = try JSON.parse(list.body)["trips"]?.arrayValue ?? []
-        let mine = trips.first { $0["tripId"]?.stringValue == trip }
-        #expect(mine?["name"]?.stringValue == "HTTP trip")
-        #expect(mine?["seats"]?.int64Value == 6)
-        #expect(mine?["available"]?.int64Value == 6)
+        try TestServer.withTrip(rows: 2, cols: 3, name: "HTTP trip") { server, trip in
+            let list = try server.http("GET", "/api/trips")
+            #expect(list.status == 200)
+            let trips = try JSON.parse(list.body)["trips"]?.arrayValue ?? []
+            let mine = trips.first { $0["tripId"]?.stringValue == trip }
+            #expect(mine?["name"]?.stringValue == "HTTP trip")
+            #expect(mine?["seats"]?.int64Value == 6)
+            #expect(mine?["available"]?.int64Value == 6)
 
-        let snap = try server.http("GET", "/api/trips/\(trip)")
-        #expect(snap.status == 200)
-        let parsed = try ClientMap.parseSnapshot(try JSON.parse(snap.body))
-        #expect(parsed == (try db.snapshot(trip)))
-        let (_, wsMap) = try server.subscriber(trip)
-        #expect(wsMap.map.snapshot == parsed)
+            let snap = try server.http("GET", "/api/trips/\(trip)")
+            #expect(snap.status == 200)
+            let parsed = try ClientMap.parseSnapshot(try JSON.parse(snap.body))
+            #expect(parsed == (try db.snapshot(trip)))
+            let (_, wsMap) = try server.subscriber(trip)
+            #expect(wsMap.map.snapshot == parsed)
 
-        let missing = try server.http("GET", "/api/trips/no-such-trip")
-        #expect(missing.status == 404)
-        #expect(try JSON.parse(missing.body)["code"]?.stringValue == "unknown_trip")
+            let missing = try server.http("GET", "/api/trips/no-such-trip")
+            #expect(missing.status == 404)
+            #expect(try JSON.parse(missing.body)["code"]?.stringValue == "unknown_trip")
+        }
     }
 
     /// POST reserve/confirm/release mirror the WebSocket requests: 200 on success, 409 when rejected, 4xx for bad input, and subscribers see the events.
     @Test func postMirrorsWebSocket() throws {
-        let db = TestDatabase.shared
-        let trip = try db.createTrip()
-        let server = try TestServer()
-        defer { server.stop() }
-        let (sub, map) = try server.subscriber(trip)
-        let hold = "http-hold-0123456789"
+        try TestServer.withTrip { server, trip in
+            let (sub, map) = try server.subscriber(trip)
+            let hold = "http-hold-0123456789"
 
-        let r1 = try server.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seats":["2B"],"hold":"\#(hold)","id":"h1"}"#)
-        #expect(r1.status == 200)
-        let j1 = try JSON.parse(r1.body)
-        #expect(j1.type == "reserved")
-        #expect(j1["id"]?.stringValue == "h1")
-        #expect(j1["hold"]?.stringValue == hold)
-        let e = try sub.next(type: "seat_locked")
-        #expect(e.seatNo == "2B")
-        #expect(e.seq == map.seq + 1)
+            let r1 = try server.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seats":["2B"],"hold":"\#(hold)","id":"h1"}"#)
+            #expect(r1.status == 200)
+            let j1 = try JSON.parse(r1.body)
+            #expect(j1.type == "reserved")
+            #expect(j1["id"]?.stringValue == "h1")
+            #expect(j1["hold"]?.stringValue == hold)
+            let e = try sub.next(type: "seat_locked")
+            #expect(e.seatNo == "2B")
+            #expect(e.seq == map.seq + 1)
 
-        let r2 = try server.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seatNo":"2B"}"#)
-        #expect(r2.status == 409)
-        #expect(try JSON.parse(r2.body)["reason"]?.stringValue == "seat_taken")
+            let r2 = try server.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seatNo":"2B"}"#)
+            #expect(r2.status == 409)
+            #expect(try JSON.parse(r2.body)["reason"]?.stringValue == "seat_taken")
 
-        let r3 = try server.http("POST", "/api/trips/\(trip)/confirm", body: #"{"hold":"\#(hold)"}"#)
-        #expect(r3.status == 200)
-        #expect(try JSON.parse(r3.body)["seats"]?.strings == ["2B"])
-        #expect(try sub.next(type: "seat_booked").seatNo == "2B")
+            let r3 = try server.http("POST", "/api/trips/\(trip)/confirm", body: #"{"hold":"\#(hold)"}"#)
+            #expect(r3.status == 200)
+            #expect(try JSON.parse(r3.body)["seats"]?.strings == ["2B"])
+            #expect(try sub.next(type: "seat_booked").seatNo == "2B")
 
-        let r4 = try server.http("POST", "/api/trips/\(trip)/release", body: #"{"hold":"\#(hold)"}"#)
-        #expect(r4.status == 200)
-        #expect(try JSON.parse(r4.body)["seats"]?.strings == [])
+            let r4 = try server.http("POST", "/api/trips/\(trip)/release", body: #"{"hold":"\#(hold)"}"#)
+            #expect(r4.status == 200)
+            #expect(try JSON.parse(r4.body)["seats"]?.strings == [])
 
-        let bad = try server.http("POST", "/api/trips/\(trip)/reserve", body: "{nope")
-        #expect(bad.status == 400)
-        #expect(try JSON.parse(bad.body)["code"]?.stringValue == "bad_request")
-        let tooMany = try server.http("POST", "/api/trips/\(trip)/reserve",
-                                      body: #"{"seats":["1A","1B","1C","1D","3A","3B","3C","3D","4A","4B","4C"]}"#)
-        #expect(tooMany.status == 413)
-        let unknownSeat = try server.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seats":["99Q"]}"#)
-        #expect(unknownSeat.status == 404)
-        #expect(try JSON.parse(unknownSeat.body)["code"]?.stringValue == "unknown_seat")
-        let nowhere = try server.http("POST", "/api/trips/\(trip)/teleport", body: "{}")
-        #expect(nowhere.status == 404)
-        // Outcomes by type in /metrics.
-        let m = try server.http("GET", "/metrics").body
-        #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"reserved\"} 1"))
-        #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"rejected:seat_taken\"} 1"))
-        #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"error:unknown_seat\"} 1"))
-        #expect(m.contains("seatcast_command_outcomes_total{type=\"confirm\",outcome=\"confirmed\"} 1"))
+            let bad = try server.http("POST", "/api/trips/\(trip)/reserve", body: "{nope")
+            #expect(bad.status == 400)
+            #expect(try JSON.parse(bad.body)["code"]?.stringValue == "bad_request")
+            let tooMany = try server.http("POST", "/api/trips/\(trip)/reserve",
+                                          body: #"{"seats":["1A","1B","1C","1D","3A","3B","3C","3D","4A","4B","4C"]}"#)
+            #expect(tooMany.status == 413)
+            let unknownSeat = try server.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seats":["99Q"]}"#)
+            #expect(unknownSeat.status == 404)
+            #expect(try JSON.parse(unknownSeat.body)["code"]?.stringValue == "unknown_seat")
+            let nowhere = try server.http("POST", "/api/trips/\(trip)/teleport", body: "{}")
+            #expect(nowhere.status == 404)
+            // Outcomes by type in /metrics.
+            let m = try server.http("GET", "/metrics").body
+            #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"reserved\"} 1"))
+            #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"rejected:seat_taken\"} 1"))
+            #expect(m.contains("seatcast_command_outcomes_total{type=\"reserve\",outcome=\"error:unknown_seat\"} 1"))
+            #expect(m.contains("seatcast_command_outcomes_total{type=\"confirm\",outcome=\"confirmed\"} 1"))
+        }
     }
 
     /// /healthz answers ok while the database answers, /metrics is Prometheus text, and / serves the page.

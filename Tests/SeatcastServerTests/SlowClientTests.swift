@@ -1,4 +1,5 @@
 import Foundation
+import SeatcastApp
 import SeatcastCore
 import SeatcastPostgres
 import SeatcastTesting
@@ -18,108 +19,87 @@ struct SlowClientTests {
     /// While one client stops reading as events flow, the others get every event promptly, and the paused one, reading again, gets an unasked snapshot and converges to the database.
     @Test func pausedClientIsResyncedOthersUnaffected() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip()
-        let server = try TestServer { $0.limits.maxQueuedBytes = queueCap }
-        defer { server.stop() }
-        let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
-        var pausedMap = try ClientMap(snapshot: try paused.next(type: "snapshot"))
-        let start = pausedMap.seq
-        let readers = try (0..<3).map { _ in StreamReader(try server.subscriber(trip)) }
-        #expect(readers.allSatisfy { $0.map.seq == start })
-        readers.forEach { $0.start() }
+        try TestServer.withTrip(configure: { $0.limits.maxQueuedBytes = queueCap }) { server, trip in
+            var (paused, pausedMap, producer) = try pausedAndProducer(server, trip, readers: 3)
 
-        // `paused` reads nothing from here on.
-        let producer = try EventProducer(trip, readers: readers, start: start)
-        try producer.rounds { try server.metric("seatcast_queue_overflows_total") >= 1 }
-        let target = start + Int64(producer.produced)
-        for r in readers { try expectUndisturbed(r, until: target, trip: trip) }
-        for (i, r) in readers.enumerated() {
-            // Promptly: every event reached this reader soon after its commit.
-            let lag = r.maxLag(producer, start: start)
-            #expect(lag < 3, "reader \(i): an event took \(lag) s from commit to arrival")
-        }
+            // `paused` reads nothing from here on.
+            try producer.rounds { try server.metric("seatcast_queue_overflows_total") >= 1 }
+            let target = producer.seq
+            for r in producer.readers { try expectUndisturbed(r, until: target, trip: trip) }
+            for (i, r) in producer.readers.enumerated() {
+                // Promptly: every event reached this reader soon after its commit.
+                let lag = r.maxLag(producer)
+                #expect(lag < 3, "reader \(i): an event took \(lag) s from commit to arrival")
+            }
 
-        // Reading again: old events still in flight, then an unasked snapshot, then whatever followed.
-        let (snapshots, events) = try catchUp(paused, &pausedMap, to: target)
-        #expect(snapshots >= 1, "the paused client got all \(events) events and no snapshot: it never fell behind")
-        #expect(events < producer.produced)
-        // Nothing else is owed to it.
-        for m in try paused.roundTrip(timeout: 10) {
-            try pausedMap.apply(m, skippingStale: true)
+            // Reading again: old events still in flight, then an unasked snapshot, then whatever followed.
+            let (snapshots, events) = try catchUp(paused, &pausedMap, to: target)
+            #expect(snapshots >= 1, "the paused client got all \(events) events and no snapshot: it never fell behind")
+            #expect(events < producer.produced)
+            // Nothing else is owed to it.
+            for m in try paused.roundTrip(timeout: 10) {
+                try pausedMap.apply(m, skippingStale: true)
+            }
+            let dbSnap = try db.snapshot(trip)
+            #expect(pausedMap.seq == dbSnap.seq)
+            #expect(pausedMap.map.snapshot.seats == dbSnap.seats)
+            #expect(try server.metric("seatcast_queue_overflows_total") >= 1)
+            #expect(try server.metric("seatcast_resync_snapshots_total") >= 1)
+            #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
         }
-        let dbSnap = try db.snapshot(trip)
-        #expect(pausedMap.seq == dbSnap.seq)
-        #expect(pausedMap.map.snapshot.seats == dbSnap.seats)
-        #expect(try server.metric("seatcast_queue_overflows_total") >= 1)
-        #expect(try server.metric("seatcast_resync_snapshots_total") >= 1)
-        #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
     }
 
     /// A client that falls behind with `maxResyncs = 0` is closed with 1013, which it sees once it reads again.
     @Test func slowClientClosedWithoutResyncAllowance() throws {
-        let db = TestDatabase.shared
-        let trip = try db.createTrip()
-        let server = try strictServer(maxResyncs: 0)
-        defer { server.stop() }
-        let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
-        let start = try ClientMap(snapshot: try paused.next(type: "snapshot")).seq
-        let watcher = StreamReader(try server.subscriber(trip))
-        watcher.start()
-        let producer = try EventProducer(trip, readers: [watcher], start: start)
-        try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
-        try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
-        #expect(try server.metric("seatcast_queue_overflows_total") == 1)
-        #expect(try server.metric("seatcast_resync_snapshots_total") == 0)
-        // Everything queued before the close frame is read first.
-        let code = try paused.waitForClose(timeout: 20)
-        #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
+        try TestServer.withTrip(configure: strict(maxResyncs: 0)) { server, trip in
+            let (paused, _, producer) = try pausedAndProducer(server, trip, readers: 1)
+            try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
+            try expectUndisturbed(producer.readers[0], until: producer.seq, trip: trip)
+            #expect(try server.metric("seatcast_queue_overflows_total") == 1)
+            #expect(try server.metric("seatcast_resync_snapshots_total") == 0)
+            // Everything queued before the close frame is read first.
+            let code = try paused.waitForClose(timeout: 20)
+            #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
+        }
     }
 
     /// A client that falls behind, is resynced, and falls behind again with `maxResyncs = 1` is closed with 1013.
     @Test func clientThatKeepsFallingBehindIsClosed() throws {
-        let db = TestDatabase.shared
-        let trip = try db.createTrip()
-        let server = try strictServer(maxResyncs: 1)
-        defer { server.stop() }
-        let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
-        var pausedMap = try ClientMap(snapshot: try paused.next(type: "snapshot"))
-        let start = pausedMap.seq
-        let watcher = StreamReader(try server.subscriber(trip))
-        watcher.start()
-        let producer = try EventProducer(trip, readers: [watcher], start: start)
+        try TestServer.withTrip(configure: strict(maxResyncs: 1)) { server, trip in
+            var (paused, pausedMap, producer) = try pausedAndProducer(server, trip, readers: 1)
 
-        // First time behind: resynced with a snapshot once it reads. (No round after the
-        // overflow here: the kernel may take the snapshot while the client is still paused,
-        // and enough events after it would make this already the second time.)
-        try producer.rounds(extraRound: false) { try server.metric("seatcast_queue_overflows_total") >= 1 }
-        #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
-        let (snapshots, _) = try catchUp(paused, &pausedMap, to: start + Int64(producer.produced))
-        #expect(snapshots == 1)
-        #expect(try server.metric("seatcast_resync_snapshots_total") == 1)
-        #expect(try server.metric("seatcast_queue_overflows_total") == 1)
+            // First time behind: resynced with a snapshot once it reads. (No round after the
+            // overflow here: the kernel may take the snapshot while the client is still paused,
+            // and enough events after it would make this already the second time.)
+            try producer.rounds(extraRound: false) { try server.metric("seatcast_queue_overflows_total") >= 1 }
+            #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
+            let (snapshots, _) = try catchUp(paused, &pausedMap, to: producer.seq)
+            #expect(snapshots == 1)
+            #expect(try server.metric("seatcast_resync_snapshots_total") == 1)
+            #expect(try server.metric("seatcast_queue_overflows_total") == 1)
 
-        // Second time behind within the window: closed.
-        try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
-        try expectUndisturbed(watcher, until: start + Int64(producer.produced), trip: trip)
-        #expect(try server.metric("seatcast_queue_overflows_total") == 2)
-        // Everything queued before the close frame is read first.
-        let code = try paused.waitForClose(timeout: 20)
-        #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
+            // Second time behind within the window: closed.
+            try producer.rounds { try server.metric("seatcast_slow_clients_closed_total") >= 1 }
+            try expectUndisturbed(producer.readers[0], until: producer.seq, trip: trip)
+            #expect(try server.metric("seatcast_queue_overflows_total") == 2)
+            // Everything queued before the close frame is read first.
+            let code = try paused.waitForClose(timeout: 20)
+            #expect(code == 1013, "close code \(code.map(String.init) ?? "none") after \(paused.transcript.count) messages")
+        }
     }
 
     /// A trip whose snapshot is larger than the queue cap can still be subscribed: the snapshot is delivered, not treated as falling behind.
     @Test func snapshotLargerThanQueueCapIsDelivered() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip(rows: 100, cols: 4)
-        let server = try TestServer { $0.limits.maxQueuedBytes = 8192 }
-        defer { server.stop() }
-        let http = try server.http("GET", "/api/trips/\(trip)")
-        #expect(http.status == 200)
-        #expect(http.body.utf8.count > 8192, "the snapshot must exceed the cap for this test to mean anything")
-        let c = try server.client("/ws/trips/\(trip)")
-        let snap = try c.next(type: "snapshot", timeout: 10)
-        #expect(try ClientMap(snapshot: snap).map.snapshot.seats == db.snapshot(trip).seats)
-        #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
+        try TestServer.withTrip(rows: 100, cols: 4, configure: { $0.limits.maxQueuedBytes = 8192 }) { server, trip in
+            let http = try server.http("GET", "/api/trips/\(trip)")
+            #expect(http.status == 200)
+            #expect(http.body.utf8.count > 8192, "the snapshot must exceed the cap for this test to mean anything")
+            let c = try server.client("/ws/trips/\(trip)")
+            let snap = try c.next(type: "snapshot", timeout: 10)
+            #expect(try ClientMap(snapshot: snap).map.snapshot.seats == db.snapshot(trip).seats)
+            #expect(try server.metric("seatcast_slow_clients_closed_total") == 0)
+        }
     }
 }
 
@@ -132,14 +112,28 @@ struct SlowClientTests {
 /// queued (with 8 KiB, and even 64 KiB on a busy machine, reading clients were resynced).
 private let queueCap = 256 * 1024
 
-/// A server with the queue cap of these tests where every overflow counts, however
-/// briefly the client stalled, and a client is closed after `maxResyncs` resyncs.
-private func strictServer(maxResyncs: Int) throws -> TestServer {
-    try TestServer {
-        $0.limits.maxQueuedBytes = queueCap
-        $0.limits.stalledSeconds = 0
-        $0.limits.maxResyncs = maxResyncs
+/// The configuration of a server with the queue cap of these tests where every overflow
+/// counts, however briefly the client stalled, and a client is closed after `maxResyncs`
+/// resyncs.
+private func strict(maxResyncs: Int) -> (inout AppConfig) -> Void {
+    { c in
+        c.limits.maxQueuedBytes = queueCap
+        c.limits.stalledSeconds = 0
+        c.limits.maxResyncs = maxResyncs
     }
+}
+
+/// The scene of these tests on `trip`: `paused`, a subscriber with a 2 KB receive buffer (so
+/// it pushes back soon) that the test stops reading, and its map from the snapshot; `count`
+/// more subscribers read on their own threads from now on; the producer makes events for them.
+private func pausedAndProducer(_ server: TestServer, _ trip: String,
+                               readers count: Int) throws -> (paused: WSClient, map: ClientMap, producer: EventProducer) {
+    let paused = try server.client("/ws/trips/\(trip)", receiveBuffer: 2048)
+    let map = try ClientMap(snapshot: try paused.next(type: "snapshot"))
+    let readers = try (0..<count).map { _ in StreamReader(try server.subscriber(trip)) }
+    #expect(readers.allSatisfy { $0.map.seq == map.seq })
+    readers.forEach { $0.start() }
+    return (paused, map, try EventProducer(trip, readers: readers, start: map.seq))
 }
 
 /// The reader got every event up to `seq`, in order, without a resync, and its map equals the database.
@@ -240,10 +234,10 @@ private final class StreamReader: @unchecked Sendable {
     func wait(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
 
     /// Longest time, seconds, from an event's commit to its arrival here.
-    func maxLag(_ producer: EventProducer, start: Int64) -> Double {
+    func maxLag(_ producer: EventProducer) -> Double {
         var worst = 0.0
         for (seq, at) in arrivals {
-            guard let committed = producer.commitTime(ofEvent: Int(seq - start)) else { continue }
+            guard let committed = producer.commitTime(ofEvent: Int(seq - producer.start)) else { continue }
             worst = max(worst, at.timeIntervalSince(committed))
         }
         return worst
@@ -262,6 +256,8 @@ private final class EventProducer {
     /// Commit time of each statement.
     private(set) var commits: [Date] = []
     var produced: Int { commits.count * perStatement }
+    /// The seq of the last event made.
+    var seq: Int64 { start + Int64(produced) }
 
     init(_ trip: String, readers: [StreamReader], start: Int64) throws {
         self.trip = trip
@@ -287,7 +283,6 @@ private final class EventProducer {
     }
 
     private func waitForReaders() throws {
-        let seq = start + Int64(produced)
         for (i, r) in readers.enumerated() where !r.waitFor(seq: seq, timeout: 30) {
             throw TestFailure("reader \(i) did not reach seq \(seq): \(r.error.map { "\($0)" } ?? "stuck")")
         }
@@ -318,31 +313,30 @@ struct LargeCommitTests {
     /// Commits of 1,500 seat changes each (about twice the queue cap in bytes), three in a row, never get a client that keeps reading closed, and it converges each time.
     @Test func largeCommitsDoNotCountAsSlowness() throws {
         let db = TestDatabase.shared
-        let trip = try db.createTrip(rows: 30, cols: 50)
-        let server = try TestServer {
+        try TestServer.withTrip(rows: 30, cols: 50, configure: {
             $0.limits.maxQueuedBytes = 64 * 1024
             $0.limits.maxResyncs = 1
-        }
-        defer { server.stop() }
-        let (sub, map0) = try server.subscriber(trip)
-        var map = map0
-        for round in 1...3 {
-            try db.sql("""
-                UPDATE seats SET status = CASE WHEN status = 'available' THEN 'booked' ELSE 'available' END,
-                                 hold_hash = CASE WHEN status = 'available' THEN '\\x02'::bytea END
-                WHERE trip_id = $1
-                """, [trip])
-            let target = map0.seq + Int64(round * 1500)
-            while map.seq < target {
-                let j = try sub.next(timeout: 10)
-                // A snapshot may replace a burst; events it already covers are skipped.
-                try map.apply(j, skippingStale: true)
+        }) { server, trip in
+            let (sub, map0) = try server.subscriber(trip)
+            var map = map0
+            for round in 1...3 {
+                try db.sql("""
+                    UPDATE seats SET status = CASE WHEN status = 'available' THEN 'booked' ELSE 'available' END,
+                                     hold_hash = CASE WHEN status = 'available' THEN '\\x02'::bytea END
+                    WHERE trip_id = $1
+                    """, [trip])
+                let target = map0.seq + Int64(round * 1500)
+                while map.seq < target {
+                    let j = try sub.next(timeout: 10)
+                    // A snapshot may replace a burst; events it already covers are skipped.
+                    try map.apply(j, skippingStale: true)
+                }
+                #expect(map.map.snapshot.seats == (try db.snapshot(trip)).seats, "round \(round)")
             }
-            #expect(map.map.snapshot.seats == (try db.snapshot(trip)).seats, "round \(round)")
+            #expect(!sub.isClosed)
+            let metrics = try server.http("GET", "/metrics").body
+            #expect(metrics.contains("seatcast_slow_clients_closed_total 0"))
         }
-        #expect(!sub.isClosed)
-        let metrics = try server.http("GET", "/metrics").body
-        #expect(metrics.contains("seatcast_slow_clients_closed_total 0"))
     }
 }
 

@@ -4,78 +4,11 @@ import SeatcastCore
 import SeatcastTesting
 import Testing
 
-@Suite("SeatStore trips")
-struct SeatStoreTripTests {
-    /// A 12x4 trip has seats 1A..12D in row-major order, all available, at seq 0 with an epoch.
-    @Test func createNarrowTrip() throws {
-        let trip = try TestDatabase.shared.createTrip(rows: 12, cols: 4, name: "Accra - Kumasi 08:00")
-        let s = try TestDatabase.shared.snapshot(trip)
-        #expect(s.tripId == trip)
-        #expect(s.name == "Accra - Kumasi 08:00")
-        #expect(s.rows == 12 && s.cols == 4)
-        #expect(s.seq == 0)
-        #expect(s.epoch.count == 8)
-        #expect(s.seats.count == 48)
-        #expect(s.seats.map(\.seatNo) == seatNames(rows: 12, cols: 4))
-        #expect(s.seats.first?.seatNo == "1A")
-        #expect(s.seats.last?.seatNo == "12D")
-        #expect(s.seats.allSatisfy { $0.status == .available && $0.untilMs == nil })
-        #expect(s.seats.map { [$0.row, $0.col] } == (1...12).flatMap { r in (1...4).map { [r, $0] } })
-    }
-
-    /// A trip wider than 26 columns names its seats `row-col`: 2x27 gives 1-1..2-27.
-    @Test func createWideTrip() throws {
-        let trip = try TestDatabase.shared.createTrip(rows: 2, cols: 27)
-        let s = try TestDatabase.shared.snapshot(trip)
-        #expect(s.seats.count == 54)
-        #expect(s.seats.first?.seatNo == "1-1")
-        #expect(s.seats[26].seatNo == "1-27")
-        #expect(s.seats[27].seatNo == "2-1")
-        #expect(s.seats.last?.seatNo == "2-27")
-        #expect(s.seats.map(\.seatNo) == (1...2).flatMap { r in (1...27).map { "\(r)-\($0)" } })
-        #expect(s.seats.allSatisfy { $0.status == .available })
-    }
-
-    /// Creating a trip whose id exists answers `.exists` and leaves the first trip untouched.
-    @Test func createTwiceAnswersExists() throws {
-        let db = try TestDatabase.shared.connect()
-        let store = SeatStore(db)
-        let id = TestDatabase.uniqueTripId()
-        #expect(try store.createTrip(id: id, name: "First", rows: 2, cols: 2) == .created)
-        let before = try #require(try store.snapshot(tripId: id))
-        #expect(try store.createTrip(id: id, name: "Second", rows: 5, cols: 5) == .exists)
-        let after = try #require(try store.snapshot(tripId: id))
-        #expect(after == before)
-        #expect(after.name == "First")
-        #expect(after.seats.count == 4)
-    }
-
-    /// Unknown trips have no snapshot and no position; known ones start at seq 0 with the snapshot's epoch.
-    @Test func positionAndUnknownTrip() throws {
-        let trip = try TestDatabase.shared.createTrip(rows: 1, cols: 1)
-        let store = SeatStore(try TestDatabase.shared.connect())
-        #expect(try store.snapshot(tripId: "no-such-trip-\(UInt32.random(in: 0...UInt32.max))") == nil)
-        #expect(try store.position(tripId: "no-such-trip-\(UInt32.random(in: 0...UInt32.max))") == nil)
-        let s = try TestDatabase.shared.snapshot(trip)
-        #expect(try store.position(tripId: trip) == StreamPosition(epoch: s.epoch, seq: 0))
-    }
-
-    /// The trip list counts seats and available seats per trip.
-    @Test func tripListCounts() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip(rows: 3, cols: 3, name: "Counted")
-        _ = try apply(db, .reserve(tripId: trip, seats: ["1A", "2B"], hold: newHold()))
-        let row = try SeatStore(db).trips().first { $0.tripId == trip }
-        #expect(row == TripSummary(tripId: trip, name: "Counted", seats: 9, available: 7))
-    }
-}
-
 @Suite("SeatStore apply")
 struct SeatStoreApplyTests {
     /// Reserving one available seat holds it for the TTL, reflects in the snapshot and writes one locked event.
     @Test func reserveOneSeat() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         let o = try apply(db, .reserve(tripId: trip, seats: ["3C"], hold: hold))
@@ -91,8 +24,7 @@ struct SeatStoreApplyTests {
 
     /// A multi-seat reserve takes every seat with one until, answering the seats in request order.
     @Test func reserveSeveralSeats() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let o = try apply(db, .reserve(tripId: trip, seats: ["2C", "2A", "2B"], hold: newHold()))
         let until = try #require(reservedUntil(o))
         #expect(o == .reserved(seats: ["2C", "2A", "2B"], untilMs: until))
@@ -104,8 +36,7 @@ struct SeatStoreApplyTests {
 
     /// A multi-seat reserve with one taken seat is rejected seat_taken naming only the taken seat, and changes nothing.
     @Test func multiSeatIsAllOrNothing() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let first = newHold(), second = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["4B"], hold: first))
         _ = try apply(db, .reserve(tripId: trip, seats: ["4D"], hold: first))
@@ -124,8 +55,7 @@ struct SeatStoreApplyTests {
 
     /// A retried reserve by the same hold answers reserved with the same until and writes nothing, even with another TTL.
     @Test func reserveRetryIsIdempotent() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         let until1 = try #require(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["5A"], hold: hold))))
         let until2 = try #require(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["6A", "6B"], hold: hold))))
@@ -143,8 +73,7 @@ struct SeatStoreApplyTests {
 
     /// A seat held by another hold is rejected seat_taken, as is a booked seat, and the holder keeps it.
     @Test func otherHoldGetsSeatTaken() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let owner = newHold(), other = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["1A", "1B"], hold: owner))
         _ = try apply(db, .confirm(tripId: trip, seats: ["1B"], hold: owner))
@@ -170,8 +99,7 @@ struct SeatStoreApplyTests {
 
     /// An unknown seat fails with unknown_seat naming it, for reserve, confirm and release, and changes nothing.
     @Test func unknownSeatChangesNothing() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["2A"], hold: hold))
         let before = try TestDatabase.shared.snapshot(trip)
@@ -189,8 +117,7 @@ struct SeatStoreApplyTests {
 
     /// Confirm without seats books every seat of the hold on that trip; a retry answers confirmed again with the same seats.
     @Test func confirmAllAndRetry() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let other = try TestDatabase.shared.createTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["3B", "1C"], hold: hold))
@@ -212,8 +139,7 @@ struct SeatStoreApplyTests {
 
     /// Confirm with seats books only those seats; a retry of it answers confirmed; the rest stays held.
     @Test func confirmListedSeats() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         let until = try #require(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["5A", "5B", "5C"], hold: hold))))
         #expect(try apply(db, .confirm(tripId: trip, seats: ["5C", "5A"], hold: hold)) == .confirmed(seats: ["5C", "5A"]))
@@ -228,8 +154,7 @@ struct SeatStoreApplyTests {
 
     /// Confirm by a hold that holds none of the seats is rejected not_held and changes nothing.
     @Test func confirmByStrangerIsNotHeld() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let owner = newHold(), stranger = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["7A", "7B"], hold: owner))
         #expect(try apply(db, .confirm(tripId: trip, seats: ["7A"], hold: stranger)) == .rejected(.notHeld, seats: ["7A"]))
@@ -242,8 +167,7 @@ struct SeatStoreApplyTests {
 
     /// Release of listed seats frees only those; a retry answers released with no seats.
     @Test func releaseListedAndRetry() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["9A", "9B", "9C"], hold: hold))
         #expect(try apply(db, .release(tripId: trip, seats: ["9C", "9A"], hold: hold)) == .released(seats: ["9A", "9C"]))
@@ -258,8 +182,7 @@ struct SeatStoreApplyTests {
 
     /// Release without seats frees every held seat of the hold on that trip (not booked ones); a retry releases nothing.
     @Test func releaseAllAndRetry() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["10D", "10A", "11B"], hold: hold))
         _ = try apply(db, .confirm(tripId: trip, seats: ["11B"], hold: hold))
@@ -271,8 +194,7 @@ struct SeatStoreApplyTests {
 
     /// Release never fails for seats the hold does not hold: others' held, booked or available seats answer released with none, untouched.
     @Test func releaseOfSeatsNotHeldNeverFails() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let owner = newHold(), stranger = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["1A", "1B"], hold: owner))
         _ = try apply(db, .confirm(tripId: trip, seats: ["1B"], hold: owner))
@@ -285,11 +207,10 @@ struct SeatStoreApplyTests {
 
     /// An expired hold's seat is taken by another hold at once (a seat_locked event), and the first hold's confirm is rejected hold_expired.
     @Test func expiredHoldIsTakenOver() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let first = newHold(), second = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["6C"], hold: first))
-        try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '6C'", [trip])
+        try expireHold(db, trip, "6C")
         let seqBefore = try lastSeq(db, trip)
 
         let o = try apply(db, .reserve(tripId: trip, seats: ["6C"], hold: second))
@@ -307,11 +228,10 @@ struct SeatStoreApplyTests {
 
     /// A multi-seat reserve may take an expired seat together with available ones.
     @Test func multiSeatTakesExpiredSeat() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let first = newHold(), second = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["2B"], hold: first))
-        try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '2B'", [trip])
+        try expireHold(db, trip, "2B")
         let o = try apply(db, .reserve(tripId: trip, seats: ["2A", "2B", "2C"], hold: second))
         #expect(reservedUntil(o) != nil)
         for seat in ["2A", "2B", "2C"] { #expect(try isHolder(db, trip, seat, second)) }
@@ -320,22 +240,20 @@ struct SeatStoreApplyTests {
 
     /// A confirm after expiry succeeds while the seat is still held by that hold.
     @Test func confirmOfExpiredButStillHeldSeat() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["8C"], hold: hold))
-        try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '8C'", [trip])
+        try expireHold(db, trip, "8C")
         #expect(try apply(db, .confirm(tripId: trip, seats: nil, hold: hold)) == .confirmed(seats: ["8C"]))
         #expect(try seatRow(db, trip, "8C").status == "booked")
     }
 
     /// Releasing an expired hold records reason expired, and a later confirm by that hold is rejected hold_expired.
     @Test func releaseOfExpiredHold() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["4A", "4B"], hold: hold))
-        try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '4A'", [trip])
+        try expireHold(db, trip, "4A")
         #expect(try apply(db, .release(tripId: trip, seats: nil, hold: hold)) == .released(seats: ["4A", "4B"]))
         let released = try allEvents(db, trip).filter { $0.kind == .released }
         #expect(released.map(\.seatNo) == ["4A", "4B"])
@@ -345,8 +263,7 @@ struct SeatStoreApplyTests {
 
     /// A batch answers one outcome per command, in order, each command seeing the ones before it.
     @Test func batchOutcomesInOrder() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let (db, trip) = try connectionAndFreshTrip()
         let h1 = newHold(), h2 = newHold(), stranger = newHold()
         let outcomes = try apply(db, [
             .reserve(tripId: trip, seats: ["1A"], hold: h1),
@@ -384,8 +301,7 @@ struct SeatStoreApplyTests {
 
     /// A batch of forty single-seat reserves answers forty outcomes matching their commands, in order.
     @Test func largeBatchKeepsOrder() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip(rows: 10, cols: 4)
+        let (db, trip) = try connectionAndFreshTrip(rows: 10, cols: 4)
         let names = seatNames(rows: 10, cols: 4).shuffled()
         let holds = names.map { _ in newHold() }
         // Every fifth command asks for the seat the command before it took, by another hold.
