@@ -8,12 +8,19 @@ enum LoopMessage: @unchecked Sendable {
     case http(HTTPRequest, HTTPResponse)
     case audited(HTTPRequest, String, [AuditViolation])
     case snapshotLoaded(String, Result<TripSnapshot, ProtocolError>)
-    case events(String, [(TripEvent, Frame)])
-    case resync(String)
-    case resumeLoaded(Session, token: Int, requestId: String?, tripId: String, Result<([TripEvent], Int64)?, ProtocolError>)
+    case events(String, [EncodedEvent])
+    /// The listener lost history of the trip: reload it.
+    case reload(String)
+    case outboxLoaded(Session, tripId: String, token: Int, Result<[EventFrame]?, ProtocolError>)
     /// The answer to a command that counted as in flight, with its `type:outcome` label.
     indirect case done(LoopMessage, outcome: String)
     case stop
+}
+
+/// A trip event and its frame, encoded once on the listener thread.
+struct EncodedEvent: @unchecked Sendable {
+    let event: TripEvent
+    let frame: Frame
 }
 
 /// The loop's inbox: any thread pushes, the loop takes everything at once.

@@ -123,7 +123,7 @@ extension Server {
                 inbox.push(.http(r, ok ? .text(200, "ok\n") : .text(503, "unavailable\n")))
             }
         case .metrics:
-            let text = metrics.render(hubs: hubs.count, extra: config.extraMetrics())
+            let text = metrics.render(hubs: trips.tripCount, extra: config.extraMetrics())
             respond(r, .text(200, text, type: "text/plain; version=0.0.4; charset=utf-8"))
         case .trips:
             backend.trips { result in
@@ -137,7 +137,7 @@ extension Server {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
                 return
             }
-            if let hub = hubs[trip], let f = hub.snapshot() {
+            if let f = trips.snapshot(trip) {
                 respond(r, HTTPResponse(status: 200, contentType: "application/json", body: f))
                 return
             }

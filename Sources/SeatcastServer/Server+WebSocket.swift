@@ -33,11 +33,8 @@ extension Server {
 
     func closed(_ s: Session) {
         s.closed = true
-        for hub in s.subscriptions { leave(hub, s) }
-        metrics.subscriptions -= s.subscriptions.count
-        s.subscriptions.removeAll()
+        leaveAll(s)
         s.outbox.closed()
-        s.resuming.removeAll()
         sessions[ObjectIdentifier(s)] = nil
         metrics.connections -= 1
         Unmanaged.passUnretained(s).release()
@@ -105,12 +102,7 @@ extension Server {
             subscribe(s, tripId: trip, since: since, id: r.id)
         case let .unsubscribe(trip):
             metrics.requests["unsubscribe", default: 0] += 1
-            if let i = s.subscriptions.firstIndex(where: { $0.tripId == trip }) {
-                let hub = s.subscriptions.remove(at: i)
-                metrics.subscriptions -= 1
-                s.resuming[trip] = nil
-                leave(hub, s)
-            }
+            unsubscribe(s, tripId: trip)
             send(s, Frame(Messages.unsubscribed(id: r.id, tripId: trip)))
         case .ping:
             metrics.requests["ping", default: 0] += 1
@@ -193,8 +185,8 @@ extension Server {
             break
         case .overflowed:
             metrics.queueOverflows += 1
-            // Buffered resumes are superseded by the snapshots.
-            s.resuming.removeAll()
+            // Resumes in flight are superseded by the snapshots.
+            trips.queueOverflowed(s, tripIds: s.subscriptions)
             scheduleFlush(s)
         case let .close(code, overflowed):
             if overflowed { metrics.queueOverflows += 1 }
@@ -256,12 +248,11 @@ extension Server {
                 return -1
             case let .snapshot(tripId):
                 // Caught up after an overflow: the current map replaces what was dropped.
-                guard let hub = s.subscriptions.first(where: { $0.tripId == tripId }) else { continue }
-                if let f = hub.snapshot() {
+                // (A trip still loading answers the session when its snapshot arrives.)
+                guard s.subscriptions.contains(tripId) else { continue }
+                if let f = trips.resyncSnapshot(for: s, tripId: tripId) {
                     metrics.resyncSnapshots += 1
                     s.outbox.pushSnapshot(f)
-                } else if !hub.waiting.contains(where: { $0.0 === s }) {
-                    hub.waiting.append((s, nil, nil))
                 }
             case let .write(frames):
                 // A long backlog goes on at the next WRITEABLE, so one client cannot hold

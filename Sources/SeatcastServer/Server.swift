@@ -11,14 +11,14 @@ public final class Server: @unchecked Sendable {
     let decoder: RequestDecoder
 
     // Loop-thread state.
-    var hubs: [String: TripHub] = [:]
+    /// Who follows which trip, each trip's map and recent events: the subscription policy.
+    var trips: SubscriptionMachine<Session>
     var nextSessionId = 0
     var stopping = false
     /// Commands handed to the store and not answered yet; shutdown waits for them.
     var pendingCommands = 0
     var stopDeadline = 0.0
     var closedAll = false
-    var nextResumeToken = 0
     /// HTTP requests whose answer is not written yet; shutdown waits for them too.
     var httpInFlight = 0
     /// Reused for coalesced writes and the rest of short ones (lws copies what it keeps).
@@ -51,6 +51,8 @@ public final class Server: @unchecked Sendable {
         self.backend = backend
         decoder = RequestDecoder(limits: config.limits)
         outboxPolicy = Outbox.Policy(config.limits)
+        trips = SubscriptionMachine(policy: .init(ringCapacity: config.ringCapacity,
+                                                  maxResumeBufferBytes: config.limits.maxQueuedBytes))
         precondition(Frame.headroom >= Int(seatcast_lws_pre()), "Frame.headroom is less than LWS_PRE")
     }
 
@@ -207,7 +209,7 @@ public final class Server: @unchecked Sendable {
         // Sessions lws did not close cleanly still hold their retain.
         for s in sessions.values { Unmanaged.passUnretained(s).release() }
         sessions.removeAll()
-        hubs.removeAll()
+        trips.removeAll()
     }
 
     /// Every connection is a file descriptor: lift the soft limit to the hard one.
@@ -237,8 +239,8 @@ public final class Server: @unchecked Sendable {
             respond(r, .json(200, Messages.audit(tripId: trip, list)))
         case let .snapshotLoaded(trip, result): snapshotLoaded(trip, result)
         case let .events(trip, events): eventsArrived(trip, events)
-        case let .resync(trip): resyncTrip(trip)
-        case let .resumeLoaded(s, token, id, trip, result): resumeLoaded(s, token: token, requestId: id, tripId: trip, result)
+        case let .reload(trip): reloadTrip(trip)
+        case let .outboxLoaded(s, trip, token, result): outboxLoaded(s, tripId: trip, token: token, result)
         case .stop: beginStop()
         }
     }

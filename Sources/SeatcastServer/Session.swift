@@ -16,14 +16,6 @@ final class Session: @unchecked Sendable {
     var rx: [UInt8] = []
     var bucket: TokenBucket
     var closed = false
-    /// Trips whose resume from the outbox is in flight: their live events wait here.
-    var resuming: [String: Resume] = [:]
-
-    struct Resume {
-        var token: Int
-        var buffer: [(Int64, Frame)] = []
-        var bytes = 0
-    }
 
     init(wsi: OpaquePointer, id: Int, limits: Limits, now: Double) {
         self.wsi = wsi
@@ -31,6 +23,5 @@ final class Session: @unchecked Sendable {
         bucket = TokenBucket(burst: limits.messageBurst, now: now)
     }
 
-    func isSubscribed(_ hub: TripHub) -> Bool { subscriptions.contains { $0 === hub } }
-    var subscribedTripIds: [String] { subscriptions.map(\.tripId) }
+    var subscribedTripIds: [String] { Array(subscriptions) }
 }
