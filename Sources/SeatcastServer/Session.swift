@@ -1,7 +1,11 @@
 import SeatcastCore
 
-/// One WebSocket connection. Loop thread only. Kept small: an idle session with no
-/// queued frames owns no heap memory beyond this object.
+// Owns: what the server keeps per WebSocket connection. Thread: loop only.
+
+/// One WebSocket connection. Kept small (idle memory per connection is a tracked metric):
+/// an idle session with no queued frames owns no heap memory beyond this object, which
+/// lws's opaque pointer holds (no per-connection allocation of lws's). Trip state is not
+/// here: a resume in flight waits in its trip's hub (`SubscriptionMachine`).
 final class Session: @unchecked Sendable {
     let wsi: OpaquePointer
     let id: Int

@@ -1,3 +1,5 @@
+// Owns: the list of trips one session follows. Thread: loop only.
+
 /// The trips a session follows, by id (who follows what, per trip, is the
 /// `SubscriptionMachine`'s; this is the session's side: its limit, what to leave when it
 /// closes, what to resync when its queue overflows). Almost every connection follows one
