@@ -152,11 +152,16 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
         case let .failure(e):
             let waiting = hubs.values[i].waiting
             hubs.remove(at: i)
-            return waiting.map { p in
+            // An index loop, not `map`: see TripHub on unspecialized generic code.
+            var actions: [Action] = []
+            var w = 0
+            while w < waiting.count {
                 var err = e
-                err.id = p.id
-                return .fail(p.subscriber, tripId: tripId, err)
+                err.id = waiting[w].id
+                actions.append(.fail(waiting[w].subscriber, tripId: tripId, err))
+                w += 1
             }
+            return actions
         }
     }
 
@@ -191,7 +196,7 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
 
     /// `s`'s send queue overflowed: a snapshot of each trip it follows is coming, so its
     /// resumes in flight are moot. It becomes live on each of `tripIds`.
-    public mutating func queueOverflowed(_ s: Subscriber, tripIds: some Sequence<String>) {
+    public mutating func queueOverflowed(_ s: Subscriber, tripIds: [String]) {
         for tripId in tripIds {
             guard let i = hubs.index(forKey: tripId) else { continue }
             hubs.values[i].abandonResume(s)

@@ -5,6 +5,13 @@
 ///
 /// Each subscriber is in exactly one of `waiting`, `resuming` and `live`, and at most
 /// once. While `map` is nil (the trip's snapshot is loading) every subscriber waits.
+///
+/// Why the lists are walked with index loops: this code is generic over `Subscriber` and
+/// the server's module calls it unspecialized, where Collection algorithms
+/// (`firstIndex(where:)`, `contains`, `map`, `for-in`) reach each element through a
+/// protocol witness whose accessor allocates: a malloc per element scanned, thousands
+/// per subscribe on a busy trip. Array's own subscript, `count`, `append` and
+/// `remove(at:)` do not.
 public struct TripHub<Subscriber: AnyObject> {
     public typealias Action = SubscriptionMachine<Subscriber>.Action
     public typealias EventOutcome = SubscriptionMachine<Subscriber>.EventOutcome
@@ -63,13 +70,41 @@ public struct TripHub<Subscriber: AnyObject> {
 
     /// Removes `s` from whatever it was in (a resume in flight is thereby superseded).
     mutating func forget(_ s: Subscriber) {
-        if let i = waiting.firstIndex(where: { $0.subscriber === s }) {
+        if let i = waitingIndex(s) {
             waiting.remove(at: i)
-        } else if let i = resuming.firstIndex(where: { $0.subscriber === s }) {
+        } else if let i = resumeIndex(s) {
             resuming.remove(at: i)
-        } else if let i = live.firstIndex(where: { $0 === s }) {
+        } else if let i = liveIndex(s) {
             live.remove(at: i)
         }
+    }
+
+    private func liveIndex(_ s: Subscriber) -> Int? {
+        var i = 0
+        while i < live.count {
+            if live[i] === s { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private func waitingIndex(_ s: Subscriber) -> Int? {
+        var i = 0
+        while i < waiting.count {
+            if waiting[i].subscriber === s { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `s`'s resume; with `token`, only that one.
+    private func resumeIndex(_ s: Subscriber, token: Int? = nil) -> Int? {
+        var i = 0
+        while i < resuming.count {
+            if resuming[i].subscriber === s && (token == nil || resuming[i].token == token) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// Answers a subscriber of the loaded trip: a replay from the ring, an outbox read
@@ -108,16 +143,18 @@ public struct TripHub<Subscriber: AnyObject> {
         var actions: [Action] = [.watch(tripId: tripId, afterSeq: snap.seq)]
         let pending = waiting
         waiting = []
-        for p in pending {
+        var i = 0
+        while i < pending.count {
             tokens += 1
-            answer(p.subscriber, since: p.since, id: p.id, token: tokens, into: &actions)
+            answer(pending[i].subscriber, since: pending[i].since, id: pending[i].id, token: tokens, into: &actions)
+            i += 1
         }
         return actions
     }
 
     /// An outbox read for a resume answered. Ignored unless it is `s`'s current resume.
     mutating func outboxLoaded(_ s: Subscriber, token: Int, _ result: Result<[EventFrame]?, ProtocolError>) -> [Action] {
-        guard let i = resuming.firstIndex(where: { $0.token == token && $0.subscriber === s }), let map else { return [] }
+        guard let i = resumeIndex(s, token: token), let map else { return [] }
         let resume = resuming.remove(at: i)
         live.append(s)
         guard case let .success(.some(events)) = result else {
@@ -183,8 +220,16 @@ public struct TripHub<Subscriber: AnyObject> {
         map = nil
         ring.removeAll()
         snapshotFrame = nil
-        waiting.append(contentsOf: live.map { PendingSubscribe(subscriber: $0, id: nil, since: nil) })
-        waiting.append(contentsOf: resuming.map { PendingSubscribe(subscriber: $0.subscriber, id: nil, since: nil) })
+        var i = 0
+        while i < live.count {
+            waiting.append(PendingSubscribe(subscriber: live[i], id: nil, since: nil))
+            i += 1
+        }
+        i = 0
+        while i < resuming.count {
+            waiting.append(PendingSubscribe(subscriber: resuming[i].subscriber, id: nil, since: nil))
+            i += 1
+        }
         live = []
         resuming = []
         return [.unwatch(tripId: tripId), .loadSnapshot(tripId: tripId)]
@@ -194,7 +239,7 @@ public struct TripHub<Subscriber: AnyObject> {
     /// trip is loading (the subscriber then waits for it).
     mutating func resyncSnapshot(_ s: Subscriber) -> Frame? {
         if map != nil { return snapshot() }
-        if !waiting.contains(where: { $0.subscriber === s }) {
+        if waitingIndex(s) == nil {
             waiting.append(PendingSubscribe(subscriber: s, id: nil, since: nil))
         }
         return nil
@@ -202,7 +247,7 @@ public struct TripHub<Subscriber: AnyObject> {
 
     /// `s`'s resume in flight, if any, is dropped: `s` becomes live (a snapshot is coming).
     mutating func abandonResume(_ s: Subscriber) {
-        guard let i = resuming.firstIndex(where: { $0.subscriber === s }) else { return }
+        guard let i = resumeIndex(s) else { return }
         resuming.remove(at: i)
         live.append(s)
     }

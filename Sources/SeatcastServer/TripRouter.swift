@@ -68,7 +68,7 @@ final class TripRouter: LoopConfined {
     /// resumes in flight are moot.
     func queueOverflowed(_ s: Session) {
         assertOnLoop()
-        machine.queueOverflowed(s, tripIds: s.subscriptions)
+        machine.queueOverflowed(s, tripIds: s.subscribedTripIds)
     }
 
     /// The snapshot a session gets once its queue drained after an overflow; nil while the
