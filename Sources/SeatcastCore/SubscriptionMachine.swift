@@ -1,9 +1,12 @@
 /// Which trips a server instance serves and who follows each, as a pure state machine:
 /// subscribe, resume (`since`), snapshots, ring and outbox replays, a trip's first load,
 /// gaps and reloads, unsubscribe and teardown. It never touches a socket, a thread or the
-/// database: each method returns what the server must do (`Action`, `EventOutcome`), and
-/// the server reports back what the database answered (`snapshotLoaded`, `outboxLoaded`)
-/// and which events arrived (`record`). docs/ARCHITECTURE.md ("Subscribe", "Resume")
+/// database: each decision appends what the server must do (`Action`) to the server's
+/// buffer, or returns it (`EventOutcome`), and the server reports back what the database
+/// answered (`snapshotLoaded`, `outboxLoaded`) and which events arrived (`record`).
+/// Actions go into a buffer the caller keeps, not a new array per decision: a connection's
+/// subscribe then allocates nothing, and an array allocated and freed per subscribe left
+/// the loop's heap ~100 bytes per idle connection larger (fragmentation). docs/ARCHITECTURE.md ("Subscribe", "Resume")
 /// describes how the server runs it; docs/PROTOCOL.md ("Semantics") is the contract.
 /// `Subscriber` is whatever the server calls a connection; it is compared by identity.
 ///
@@ -51,7 +54,7 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
         }
     }
 
-    /// What the server does for a decision, in the order given.
+    /// What the server does for a decision, in the order appended.
     public enum Action {
         /// Send the trip's snapshot (counted as a snapshot sent).
         case sendSnapshot(Subscriber, Frame)
@@ -89,8 +92,8 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
         /// Events are missing and a re-read is already on its way: drop the rest of this batch.
         case awaitRewatch
         /// The event names a seat the trip does not have: the map cannot follow. Carry out
-        /// the actions (a reload) and drop the rest of this batch.
-        case reload([Action])
+        /// the actions `record` appended (a reload) and drop the rest of this batch.
+        case reload
     }
 
     public let policy: Policy
@@ -110,8 +113,8 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
 
     /// `s` subscribes to `tripId`, for the first time or again (which supersedes whatever it
     /// was waiting for there). The server checks the connection's subscription limit first.
-    public mutating func subscribe(_ s: Subscriber, to tripId: String, since: StreamPosition?, id: String?) -> [Action] {
-        var actions: [Action] = []
+    public mutating func subscribe(_ s: Subscriber, to tripId: String, since: StreamPosition?, id: String?,
+                                   into actions: inout [Action]) {
         if hubs[tripId] == nil {
             hubs[tripId] = TripHub(tripId: tripId, ringCapacity: policy.ringCapacity)
             actions.append(.loadSnapshot(tripId: tripId))
@@ -126,34 +129,33 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
         } else {
             hubs.values[i].answer(s, since: since, id: id, token: token, into: &actions)
         }
-        return actions
     }
 
     /// `s` no longer follows `tripId` (unsubscribe, or its connection closed).
-    public mutating func unsubscribe(_ s: Subscriber, from tripId: String) -> [Action] {
-        guard let i = hubs.index(forKey: tripId) else { return [] }
+    public mutating func unsubscribe(_ s: Subscriber, from tripId: String, into actions: inout [Action]) {
+        guard let i = hubs.index(forKey: tripId) else { return }
         hubs.values[i].forget(s)
         // A trip still loading stays until its snapshot arrives (`snapshotLoaded` drops it).
-        guard hubs.values[i].isUnused, hubs.values[i].map != nil else { return [] }
+        guard hubs.values[i].isUnused, hubs.values[i].map != nil else { return }
         hubs.remove(at: i)
-        return [.unwatch(tripId: tripId)]
+        actions.append(.unwatch(tripId: tripId))
     }
 
     /// The answer to `loadSnapshot`.
-    public mutating func snapshotLoaded(_ tripId: String, _ result: Result<TripSnapshot, ProtocolError>) -> [Action] {
-        guard let i = hubs.index(forKey: tripId), hubs.values[i].map == nil else { return [] }
+    public mutating func snapshotLoaded(_ tripId: String, _ result: Result<TripSnapshot, ProtocolError>,
+                                        into actions: inout [Action]) {
+        guard let i = hubs.index(forKey: tripId), hubs.values[i].map == nil else { return }
         switch result {
         case let .success(snap):
             if hubs.values[i].isUnused {
                 hubs.remove(at: i)
-                return []
+                return
             }
-            return hubs.values[i].loaded(snap, tokens: &lastToken)
+            hubs.values[i].loaded(snap, tokens: &lastToken, into: &actions)
         case let .failure(e):
             let waiting = hubs.values[i].waiting
             hubs.remove(at: i)
             // An index loop, not `map`: see TripHub on unspecialized generic code.
-            var actions: [Action] = []
             var w = 0
             while w < waiting.count {
                 var err = e
@@ -161,29 +163,29 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
                 actions.append(.fail(waiting[w].subscriber, tripId: tripId, err))
                 w += 1
             }
-            return actions
         }
     }
 
     /// The answer to `loadOutbox`: the events read, oldest first (nil when history is no
     /// longer kept). Ignored unless `token` is `s`'s resume in flight.
     public mutating func outboxLoaded(_ s: Subscriber, tripId: String, token: Int,
-                                      _ result: Result<[EventFrame]?, ProtocolError>) -> [Action] {
-        guard let i = hubs.index(forKey: tripId) else { return [] }
-        return hubs.values[i].outboxLoaded(s, token: token, result)
+                                      _ result: Result<[EventFrame]?, ProtocolError>, into actions: inout [Action]) {
+        guard let i = hubs.index(forKey: tripId) else { return }
+        hubs.values[i].outboxLoaded(s, token: token, result, into: &actions)
     }
 
     /// An event of `tripId` from the listener, with its frame (encoded once, shared).
-    public mutating func record(_ e: TripEvent, _ frame: Frame, tripId: String) -> EventOutcome {
+    /// `actions` grows only for `.reload`.
+    public mutating func record(_ e: TripEvent, _ frame: Frame, tripId: String, into actions: inout [Action]) -> EventOutcome {
         guard let i = hubs.index(forKey: tripId) else { return .ignore }
-        return hubs.values[i].record(e, frame, maxBuffer: policy.maxResumeBufferBytes)
+        return hubs.values[i].record(e, frame, maxBuffer: policy.maxResumeBufferBytes, into: &actions)
     }
 
     /// The trip's stream cannot be continued (the listener lost history it needs): reload
     /// it; every subscriber waits for a fresh snapshot.
-    public mutating func reload(_ tripId: String) -> [Action] {
-        guard let i = hubs.index(forKey: tripId) else { return [] }
-        return hubs.values[i].reload()
+    public mutating func reload(_ tripId: String, into actions: inout [Action]) {
+        guard let i = hubs.index(forKey: tripId) else { return }
+        hubs.values[i].reload(into: &actions)
     }
 
     /// A snapshot for `s`, which follows `tripId`, after its send queue overflowed and

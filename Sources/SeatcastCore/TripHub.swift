@@ -134,13 +134,13 @@ public struct TripHub<Subscriber: AnyObject> {
 
     /// The snapshot arrived: the map starts at its `seq`, every waiting subscriber is
     /// answered. `tokens` numbers the outbox reads this may start.
-    mutating func loaded(_ snap: TripSnapshot, tokens: inout Int) -> [Action] {
+    mutating func loaded(_ snap: TripSnapshot, tokens: inout Int, into actions: inout [Action]) {
         map = TripMap(snap)
         ring.removeAll()
         snapshotFrame = nil
         // The watch below reads the outbox from here anyway.
         rewatchPending = false
-        var actions: [Action] = [.watch(tripId: tripId, afterSeq: snap.seq)]
+        actions.append(.watch(tripId: tripId, afterSeq: snap.seq))
         let pending = waiting
         waiting = []
         var i = 0
@@ -149,29 +149,29 @@ public struct TripHub<Subscriber: AnyObject> {
             answer(pending[i].subscriber, since: pending[i].since, id: pending[i].id, token: tokens, into: &actions)
             i += 1
         }
-        return actions
     }
 
     /// An outbox read for a resume answered. Ignored unless it is `s`'s current resume.
-    mutating func outboxLoaded(_ s: Subscriber, token: Int, _ result: Result<[EventFrame]?, ProtocolError>) -> [Action] {
-        guard let i = resumeIndex(s, token: token), let map else { return [] }
+    mutating func outboxLoaded(_ s: Subscriber, token: Int, _ result: Result<[EventFrame]?, ProtocolError>,
+                               into actions: inout [Action]) {
+        guard let i = resumeIndex(s, token: token), let map else { return }
         let resume = resuming.remove(at: i)
         live.append(s)
         guard case let .success(.some(events)) = result else {
             // History no longer kept (pruned, another epoch), or the read failed.
-            return [.sendSnapshot(s, snapshot()!)]
+            actions.append(.sendSnapshot(s, snapshot()!))
+            return
         }
         var frames = events.map(\.frame)
         // Live events that arrived meanwhile; those the read already covered are skipped.
         let last = events.last?.seq ?? resume.after
         for e in resume.buffer where e.seq > last { frames.append(e.frame) }
-        var actions: [Action] = [.sendSubscribed(s, subscribedFrame(id: resume.id, epoch: map.epoch, seq: resume.after))]
+        actions.append(.sendSubscribed(s, subscribedFrame(id: resume.id, epoch: map.epoch, seq: resume.after)))
         if !frames.isEmpty { actions.append(.replay(s, frames)) }
-        return actions
     }
 
     /// An event from the listener. `maxBuffer`: the resume buffer's cap in bytes.
-    mutating func record(_ e: TripEvent, _ frame: Frame, maxBuffer: Int) -> EventOutcome {
+    mutating func record(_ e: TripEvent, _ frame: Frame, maxBuffer: Int, into actions: inout [Action]) -> EventOutcome {
         guard map != nil else { return .ignore }
         switch map!.apply(e) {
         case .applied:
@@ -187,7 +187,8 @@ public struct TripHub<Subscriber: AnyObject> {
             rewatchPending = true
             return .rewatch(afterSeq: map!.seq)
         case .unknownSeat:
-            return .reload(reload())
+            reload(into: &actions)
+            return .reload
         }
     }
 
@@ -215,8 +216,8 @@ public struct TripHub<Subscriber: AnyObject> {
 
     /// The map cannot be continued: forget it and have everyone wait for a fresh snapshot
     /// (resumes in flight included; their answers are ignored).
-    mutating func reload() -> [Action] {
-        guard map != nil else { return [] }
+    mutating func reload(into actions: inout [Action]) {
+        guard map != nil else { return }
         map = nil
         ring.removeAll()
         snapshotFrame = nil
@@ -232,7 +233,8 @@ public struct TripHub<Subscriber: AnyObject> {
         }
         live = []
         resuming = []
-        return [.unwatch(tripId: tripId), .loadSnapshot(tripId: tripId)]
+        actions.append(.unwatch(tripId: tripId))
+        actions.append(.loadSnapshot(tripId: tripId))
     }
 
     /// A snapshot for a subscriber whose send queue overflowed and drained; nil while the

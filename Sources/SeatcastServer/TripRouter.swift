@@ -16,6 +16,13 @@ final class TripRouter: LoopConfined {
     private let sender: Sender
     private let metrics: Metrics
     private var machine: SubscriptionMachine<Session>
+    /// The machine's decisions, carried out and emptied right after each call; its storage
+    /// is kept, so a decision allocates nothing (see SubscriptionMachine).
+    private var actions: [Action] = []
+    #if DEBUG
+    /// Actions are being carried out: none of them may ask the machine for more.
+    private var running = false
+    #endif
 
     init(config: ServerConfig, backend: any SeatBackend, entry: LoopEntry, sender: Sender, metrics: Metrics,
          loopThread: LoopThread) {
@@ -39,13 +46,13 @@ final class TripRouter: LoopConfined {
             sender.sendError(s, ProtocolError(.tooLarge, "at most \(config.limits.maxSubscriptions) subscriptions per connection", id: id))
             return
         }
-        let actions = machine.subscribe(s, to: tripId, since: since, id: id)
+        machine.subscribe(s, to: tripId, since: since, id: id, into: &actions)
         if !following {
             // The hub's own id string: shared, so a long trip id costs no memory per session.
             s.subscriptions.append(machine.hubs[tripId]?.tripId ?? tripId)
             metrics.subscriptions += 1
         }
-        run(actions)
+        runActions()
     }
 
     /// `unsubscribe`; nothing when the session does not follow the trip.
@@ -53,13 +60,15 @@ final class TripRouter: LoopConfined {
         assertOnLoop()
         guard s.subscriptions.remove(tripId) else { return }
         metrics.subscriptions -= 1
-        run(machine.unsubscribe(s, from: tripId))
+        machine.unsubscribe(s, from: tripId, into: &actions)
+        runActions()
     }
 
     /// The session's connection closed: it leaves every trip.
     func leaveAll(_ s: Session) {
         assertOnLoop()
-        for trip in s.subscriptions { run(machine.unsubscribe(s, from: trip)) }
+        for trip in s.subscriptions { machine.unsubscribe(s, from: trip, into: &actions) }
+        runActions()
         metrics.subscriptions -= s.subscriptions.count
         s.subscriptions.removeAll()
     }
@@ -82,19 +91,22 @@ final class TripRouter: LoopConfined {
 
     func snapshotLoaded(_ tripId: String, _ result: Result<TripSnapshot, ProtocolError>) {
         assertOnLoop()
-        run(machine.snapshotLoaded(tripId, result))
+        machine.snapshotLoaded(tripId, result, into: &actions)
+        runActions()
     }
 
     func outboxLoaded(_ s: Session, tripId: String, token: Int, _ result: Result<[EventFrame]?, ProtocolError>) {
         assertOnLoop()
         guard !s.closed else { return }
-        run(machine.outboxLoaded(s, tripId: tripId, token: token, result))
+        machine.outboxLoaded(s, tripId: tripId, token: token, result, into: &actions)
+        runActions()
     }
 
     /// The trip's stream cannot be continued (the listener lost history): reload it.
     func reload(_ tripId: String) {
         assertOnLoop()
-        run(machine.reload(tripId))
+        machine.reload(tripId, into: &actions)
+        runActions()
     }
 
     /// Events from the listener, in seq order. Each frame was encoded once, off the loop;
@@ -105,7 +117,7 @@ final class TripRouter: LoopConfined {
         metrics.eventsReceived += list.count
         let now = Timestamp.monotonicSeconds()
         for e in list {
-            switch machine.record(e.event, e.frame, tripId: tripId) {
+            switch machine.record(e.event, e.frame, tripId: tripId, into: &actions) {
             case let .deliver(live, buffered, resync):
                 for s in live { sender.send(s, e.frame, now: now) }
                 metrics.eventsDelivered += live.count + buffered
@@ -119,8 +131,8 @@ final class TripRouter: LoopConfined {
                 return
             case .awaitRewatch:
                 return
-            case let .reload(actions):
-                run(actions)
+            case .reload:
+                runActions()
                 return
             }
         }
@@ -148,9 +160,20 @@ final class TripRouter: LoopConfined {
 
     // MARK: Actions
 
-    private func run(_ actions: [Action]) {
+    /// Carries out the actions the machine appended, in order, and empties the buffer.
+    private func runActions() {
         assertOnLoop()
-        for a in actions { run(a) }
+        #if DEBUG
+        precondition(!running, "an action asked the subscription machine for more actions")
+        running = true
+        defer { running = false }
+        #endif
+        var i = 0
+        while i < actions.count {
+            run(actions[i])
+            i += 1
+        }
+        actions.removeAll(keepingCapacity: true)
     }
 
     private func run(_ action: Action) {

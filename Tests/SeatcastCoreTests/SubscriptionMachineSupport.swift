@@ -100,14 +100,15 @@ enum PolicyOutcome: Equatable, CustomStringConvertible {
     case awaitRewatch
     case reload([PolicyAction])
 
-    init(_ o: SubscriptionMachine<TestSubscriber>.EventOutcome) {
+    /// `actions`: what `record` appended (only a reload appends).
+    init(_ o: SubscriptionMachine<TestSubscriber>.EventOutcome, actions: [SubscriptionMachine<TestSubscriber>.Action]) {
         switch o {
         case let .deliver(live, buffered, resync):
             self = .deliver(live.map(\.name).sorted(), buffered: buffered, resync: resync.map(\.name).sorted())
         case .ignore: self = .ignore
         case let .rewatch(after): self = .rewatch(after: after)
         case .awaitRewatch: self = .awaitRewatch
-        case let .reload(actions): self = .reload(actions.map(PolicyAction.init))
+        case .reload: self = .reload(actions.map(PolicyAction.init))
         }
     }
 
@@ -132,38 +133,43 @@ final class SubscriptionHarness {
         m = SubscriptionMachine(policy: .init(ringCapacity: ring, maxResumeBufferBytes: maxBuffer))
     }
 
-    func note(_ actions: [SubscriptionMachine<TestSubscriber>.Action]) -> [PolicyAction] {
+    /// One decision of the machine: the actions it appends to a fresh buffer, comparable.
+    private func decide(_ body: (inout [SubscriptionMachine<TestSubscriber>.Action]) -> Void) -> [PolicyAction] {
+        var actions: [SubscriptionMachine<TestSubscriber>.Action] = []
+        body(&actions)
         for case let .loadOutbox(s, _, _, _, _, token) in actions { tokens[ObjectIdentifier(s)] = token }
         return actions.map(PolicyAction.init)
     }
 
     @discardableResult
     func subscribe(_ s: TestSubscriber, _ trip: String = "T", since: (String, Int64)? = nil, id: String? = nil) -> [PolicyAction] {
-        note(m.subscribe(s, to: trip, since: since.map { StreamPosition(epoch: $0.0, seq: $0.1) }, id: id))
+        decide { m.subscribe(s, to: trip, since: since.map { StreamPosition(epoch: $0.0, seq: $0.1) }, id: id, into: &$0) }
     }
 
     @discardableResult
     func loaded(_ trip: String = "T", seq: Int64, epoch: String = "ep1") -> [PolicyAction] {
-        note(m.snapshotLoaded(trip, .success(tripSnapshot(trip, seq: seq, epoch: epoch))))
+        decide { m.snapshotLoaded(trip, .success(tripSnapshot(trip, seq: seq, epoch: epoch)), into: &$0) }
     }
 
     func loadFailed(_ e: ProtocolError, _ trip: String = "T") -> [PolicyAction] {
-        note(m.snapshotLoaded(trip, .failure(e)))
+        decide { m.snapshotLoaded(trip, .failure(e), into: &$0) }
     }
 
     @discardableResult
     func unsubscribe(_ s: TestSubscriber, _ trip: String = "T") -> [PolicyAction] {
-        m.unsubscribe(s, from: trip).map(PolicyAction.init)
+        decide { m.unsubscribe(s, from: trip, into: &$0) }
     }
 
     /// The outbox read of `s`'s latest resume answers `seqs` (nil: history gone).
     func outbox(_ s: TestSubscriber, _ trip: String = "T", seqs: [Int64]?, token: Int? = nil) -> [PolicyAction] {
         let events = seqs.map { $0.map { EventFrame(seq: $0, frame: tripEventFrame(tripEvent($0, trip: trip))) } }
-        return note(m.outboxLoaded(s, tripId: trip, token: token ?? tokens[ObjectIdentifier(s)] ?? -1, .success(events)))
+        let token = token ?? tokens[ObjectIdentifier(s)] ?? -1
+        return decide { m.outboxLoaded(s, tripId: trip, token: token, .success(events), into: &$0) }
     }
 
     func outboxFailed(_ s: TestSubscriber, _ trip: String = "T") -> [PolicyAction] {
-        note(m.outboxLoaded(s, tripId: trip, token: tokens[ObjectIdentifier(s)] ?? -1, .failure(ProtocolError(.unavailable, "down"))))
+        let token = tokens[ObjectIdentifier(s)] ?? -1
+        return decide { m.outboxLoaded(s, tripId: trip, token: token, .failure(ProtocolError(.unavailable, "down")), into: &$0) }
     }
 
     func token(_ s: TestSubscriber) -> Int? { tokens[ObjectIdentifier(s)] }
@@ -171,7 +177,15 @@ final class SubscriptionHarness {
     @discardableResult
     func record(_ seq: Int64, seat: String = "1A", _ trip: String = "T") -> PolicyOutcome {
         let e = tripEvent(seq, seat: seat, trip: trip)
-        return PolicyOutcome(m.record(e, tripEventFrame(e), tripId: trip))
+        var actions: [SubscriptionMachine<TestSubscriber>.Action] = []
+        let outcome = m.record(e, tripEventFrame(e), tripId: trip, into: &actions)
+        return PolicyOutcome(outcome, actions: actions)
+    }
+
+    /// The listener lost history of the trip.
+    @discardableResult
+    func reload(_ trip: String = "T") -> [PolicyAction] {
+        decide { m.reload(trip, into: &$0) }
     }
 
     /// Records each event, expecting each to be the trip's next.

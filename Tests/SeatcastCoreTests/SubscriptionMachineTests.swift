@@ -179,11 +179,11 @@ struct SubscriptionMachineTests {
     /// The listener losing history reloads a loaded trip; a trip that is loading or unknown needs nothing.
     @Test func listenerReload() {
         let h = SubscriptionHarness()
-        #expect(h.m.reload("T").isEmpty)
+        #expect(h.reload().isEmpty)
         h.subscribe(a)
-        #expect(h.m.reload("T").isEmpty)
+        #expect(h.reload().isEmpty)
         h.loaded(seq: 10)
-        #expect(h.m.reload("T").map(PolicyAction.init) == [.unwatch("T"), .loadSnapshot("T")])
+        #expect(h.reload() == [.unwatch("T"), .loadSnapshot("T")])
         // A gap before the reload does not stop a gap after it from asking for a re-read.
         #expect(h.loaded(seq: 20) == [.watch("T", after: 20), .snapshot(a, trip: "T", seq: 20, epoch: "ep1")])
         #expect(h.record(22) == .rewatch(after: 20))
@@ -193,7 +193,7 @@ struct SubscriptionMachineTests {
     @Test func failedReloadFailsEveryone() {
         let h = SubscriptionHarness()
         h.liveTrip(seq: 10, [a, b])
-        _ = h.m.reload("T")
+        h.reload()
         #expect(h.loadFailed(ProtocolError(.unavailable, "down")) == [
             .fail(a, trip: "T", .unavailable, id: nil), .fail(b, trip: "T", .unavailable, id: nil),
         ])
@@ -209,7 +209,7 @@ struct SubscriptionMachineTests {
         h.recordAll(11...11)
         let f = h.m.resyncSnapshot(for: a, tripId: "T")
         #expect(f.flatMap { frameJSON($0)["seq"]?.int64Value } == 11)
-        _ = h.m.reload("T")
+        h.reload()
         #expect(h.m.resyncSnapshot(for: a, tripId: "T") == nil)
         #expect(h.m.resyncSnapshot(for: a, tripId: "T") == nil)
         #expect(h.hub?.waiting.count == 1)
