@@ -37,7 +37,7 @@ struct HTTPResponse: Sendable {
 }
 
 /// One HTTP request. Loop thread only; answered asynchronously when its database work
-/// completes, and then its connection closes (see Server+HTTP.swift for why).
+/// completes, and then its connection closes (see HTTPHandler.swift for why).
 final class HTTPRequest: @unchecked Sendable {
     let wsi: OpaquePointer
     let method: HTTPMethod
@@ -58,7 +58,7 @@ final class HTTPRequest: @unchecked Sendable {
     var held = false
     /// lws is inside one of this connection's callbacks: answers wait for the inbox.
     var inCallback = false
-    /// Counted in `Server.httpInFlight` until answered or gone.
+    /// Counted in `HTTPHandler.inFlight` until answered or gone.
     var inFlight = true
 
     init(wsi: OpaquePointer, method: HTTPMethod, path: String, ifNoneMatch: String?) {

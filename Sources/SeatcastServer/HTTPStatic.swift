@@ -5,7 +5,7 @@ import Glibc
 
 /// The files under the public folder. Served by seatcast rather than an lws file mount:
 /// the mount follows symlinks out of the folder, and answers built by lws land in its
-/// shared buffer over pipelined bytes (see Server+HTTP.swift).
+/// shared buffer over pipelined bytes (see HTTPHandler.swift).
 ///
 /// The rule: a URL path names the file whose *real* path (every symlink resolved) lies
 /// inside the real path of the public folder. A link that stays inside is served like

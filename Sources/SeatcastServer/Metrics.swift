@@ -1,5 +1,7 @@
-/// Counters kept by the loop thread and rendered for GET /metrics (Prometheus text).
-struct Metrics {
+// Owns: the server's counters, rendered for GET /metrics (Prometheus text). Thread: loop;
+// shared by the loop's handlers, which count what they do.
+
+final class Metrics {
     var connectionsTotal = 0
     var connections = 0
     var subscriptions = 0
@@ -28,7 +30,7 @@ struct Metrics {
     var fanoutLatencySum = 0.0
     var fanoutLatencyCount = 0
 
-    mutating func observeFanout(_ seconds: Double) {
+    func observeFanout(_ seconds: Double) {
         var i = 0
         while i < Self.buckets.count, seconds > Self.buckets[i] { i += 1 }
         fanoutLatency[i] += 1

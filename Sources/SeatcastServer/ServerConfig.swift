@@ -1,5 +1,7 @@
 import SeatcastCore
 
+// Owns: the server's settings, as SeatcastApp builds them. A value: read on any thread.
+
 public struct ServerConfig: Sendable {
     /// Interface or address to listen on; nil for all.
     public var host: String?

@@ -1,7 +1,11 @@
 import SeatcastCore
 
-/// One WebSocket connection. Loop thread only. Kept small: an idle session with no
-/// queued frames owns no heap memory beyond this object.
+// Owns: what the server keeps per WebSocket connection. Thread: loop only.
+
+/// One WebSocket connection. Kept small (idle memory per connection is a tracked metric):
+/// an idle session with no queued frames owns no heap memory beyond this object, which
+/// lws's opaque pointer holds (no per-connection allocation of lws's). Trip state is not
+/// here: a resume in flight waits in its trip's hub (`SubscriptionMachine`).
 final class Session: @unchecked Sendable {
     let wsi: OpaquePointer
     let id: Int
@@ -16,14 +20,6 @@ final class Session: @unchecked Sendable {
     var rx: [UInt8] = []
     var bucket: TokenBucket
     var closed = false
-    /// Trips whose resume from the outbox is in flight: their live events wait here.
-    var resuming: [String: Resume] = [:]
-
-    struct Resume {
-        var token: Int
-        var buffer: [(Int64, Frame)] = []
-        var bytes = 0
-    }
 
     init(wsi: OpaquePointer, id: Int, limits: Limits, now: Double) {
         self.wsi = wsi
@@ -31,6 +27,5 @@ final class Session: @unchecked Sendable {
         bucket = TokenBucket(burst: limits.messageBurst, now: now)
     }
 
-    func isSubscribed(_ hub: TripHub) -> Bool { subscriptions.contains { $0 === hub } }
-    var subscribedTripIds: [String] { subscriptions.map(\.tripId) }
+    var subscribedTripIds: [String] { Array(subscriptions) }
 }

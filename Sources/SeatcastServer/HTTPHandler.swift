@@ -4,6 +4,11 @@ import SeatcastCore
 import Glibc
 #endif
 
+// Owns: every HTTP request on the server's one port: routing (`HTTPRoute`), the API, static
+// files (`StaticFiles`), /healthz and /metrics, the answers and the closing of their
+// connections, and connections lws could not read as HTTP. Thread: loop; answers that
+// need the database come back through the `LoopEntry`.
+//
 // Every HTTP answer says `Connection: close` and its connection closes once the answer is
 // out (RFC 9112 9.6). Pipelined requests after the first get a clean close instead of an
 // answer, which RFC 9112 9.3.2 expects clients to handle by sending them again. Why not
@@ -29,18 +34,60 @@ import Glibc
 // the kernel did not take first, while a duplicate of the socket lingers to read whatever
 // the client still sends (see `linger`).
 
-extension Server {
-    // MARK: HTTP (loop thread)
+final class HTTPHandler: LoopConfined {
+    let loopThread: LoopThread
+    private let config: ServerConfig
+    private let backend: any SeatBackend
+    private let entry: LoopEntry
+    private let gate: CommandGate
+    private let trips: TripRouter
+    private let metrics: Metrics
+    private let decoder: RequestDecoder
+    /// Requests whose answer is not written yet; shutdown waits for them.
+    private(set) var inFlight = 0
+    /// Each HTTP command is its own store session, numbered -1, -2, ... (never a WebSocket's).
+    private var lastCommandSession = 0
+
+    init(config: ServerConfig, backend: any SeatBackend, entry: LoopEntry, gate: CommandGate, trips: TripRouter,
+         metrics: Metrics, loopThread: LoopThread) {
+        self.config = config
+        self.backend = backend
+        self.entry = entry
+        self.gate = gate
+        self.trips = trips
+        self.metrics = metrics
+        self.loopThread = loopThread
+        decoder = RequestDecoder(limits: config.limits)
+    }
+
+    /// The request kept in lws's per-session pointer of an HTTP connection.
+    func request(_ user: UnsafeMutableRawPointer?) -> HTTPRequest? {
+        assertOnLoop()
+        guard let p = user?.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        return Unmanaged<HTTPRequest>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// LWS_CALLBACK_CLOSED_HTTP / HTTP_DROP_PROTOCOL: the connection is gone; its answer, if
+    /// one is still coming, is dropped.
+    func connectionGone(_ user: UnsafeMutableRawPointer?) {
+        assertOnLoop()
+        guard let r = request(user) else { return }
+        r.dead = true
+        finished(r)
+        user!.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+        Unmanaged.passUnretained(r).release()
+    }
 
     /// LWS_CALLBACK_HTTP: a request's headers are in. Every path is ours (one callback
     /// mount at /); the callback on protocols[0] only runs if lws finds no mount.
-    func httpStart(_ wsi: OpaquePointer, _ user: UnsafeMutableRawPointer?) -> Int32 {
+    func start(_ wsi: OpaquePointer, _ user: UnsafeMutableRawPointer?) -> Int32 {
+        assertOnLoop()
         metrics.httpRequests += 1
         var uri: UnsafeMutablePointer<CChar>?
         var uriLength: Int32 = 0
         let m = Int(lws_http_get_uri_and_method(wsi, &uri, &uriLength))
-        guard let user, lws_get_protocol(wsi)?.pointee.id == Server.httpProtocolId, let uri, uriLength >= 0 else {
-            return answerAndClose(wsi, .text(404, "not found\n"))
+        guard let user, lws_get_protocol(wsi)?.pointee.id == LWSContext.httpProtocolId, let uri, uriLength >= 0 else {
+            return Self.answerAndClose(wsi, .text(404, "not found\n"))
         }
         let path = String(decoding: UnsafeRawBufferPointer(start: uri, count: Int(uriLength)), as: UTF8.self)
         let route = HTTPRoute(path: path)
@@ -52,7 +99,7 @@ extension Server {
         default: method = nil
         }
         guard let method, route.allowed.contains(method) else {
-            return answerAndClose(wsi, .methodNotAllowed(route.allowHeader), headOnly: method == .head)
+            return Self.answerAndClose(wsi, .methodNotAllowed(route.allowHeader), headOnly: method == .head)
         }
         if let old = request(user) {
             old.dead = true
@@ -60,13 +107,13 @@ extension Server {
             Unmanaged.passUnretained(old).release()
         }
         let r = HTTPRequest(wsi: wsi, method: method, path: path,
-                            ifNoneMatch: Self.header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH))
-        httpInFlight += 1
+                            ifNoneMatch: LWSHeader.value(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH))
+        inFlight += 1
         user.storeBytes(of: Unmanaged.passRetained(r).toOpaque(), as: UnsafeMutableRawPointer?.self)
         r.inCallback = true
         defer { r.inCallback = false }
         if method == .post {
-            let declared = Int(Self.header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?? "") ?? 0
+            let declared = Int(LWSHeader.value(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?? "") ?? 0
             if declared > config.limits.maxMessageBytes {
                 // Refused before reading it: the client learns at once rather than after uploading.
                 respond(r, .json(413, Messages.error(ProtocolError(.tooLarge, "body over \(config.limits.maxMessageBytes) bytes"))))
@@ -82,7 +129,8 @@ extension Server {
     }
 
     /// LWS_CALLBACK_HTTP_BODY: a piece of a POST body.
-    func httpBody(_ r: HTTPRequest, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+    func body(_ r: HTTPRequest, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        assertOnLoop()
         r.inCallback = true
         defer { r.inCallback = false }
         guard !r.decided else { return 0 }
@@ -96,7 +144,8 @@ extension Server {
     }
 
     /// LWS_CALLBACK_HTTP_BODY_COMPLETION: the whole POST body is in.
-    func httpBodyComplete(_ r: HTTPRequest) -> Int32 {
+    func bodyComplete(_ r: HTTPRequest) -> Int32 {
+        assertOnLoop()
         r.inCallback = true
         defer { r.inCallback = false }
         if !r.decided { routePost(r) }
@@ -107,6 +156,7 @@ extension Server {
     /// the answer is written (its one request is in; anything after it waits in lws's buffer
     /// or the kernel, never parsed, and goes when the connection closes).
     private func hold(_ r: HTTPRequest) -> Int32 {
+        assertOnLoop()
         if r.dead { return -1 }
         if !r.held {
             r.held = true
@@ -115,49 +165,32 @@ extension Server {
         return 0
     }
 
-    func routeGet(_ r: HTTPRequest) {
-        let inbox = self.inbox
+    private func routeGet(_ r: HTTPRequest) {
+        assertOnLoop()
         switch r.route {
         case .health:
-            backend.health { ok in
-                inbox.push(.http(r, ok ? .text(200, "ok\n") : .text(503, "unavailable\n")))
-            }
+            backend.health(reply: entry.healthReply(to: r))
         case .metrics:
-            let text = metrics.render(hubs: hubs.count, extra: config.extraMetrics())
+            let text = metrics.render(hubs: trips.tripCount, extra: config.extraMetrics())
             respond(r, .text(200, text, type: "text/plain; version=0.0.4; charset=utf-8"))
         case .trips:
-            backend.trips { result in
-                switch result {
-                case let .success(list): inbox.push(.http(r, .json(200, Messages.trips(list))))
-                case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
-                }
-            }
+            backend.trips(reply: entry.tripsReply(to: r))
         case let .trip(trip):
             guard Validation.isTripId(trip) else {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
                 return
             }
-            if let hub = hubs[trip], let f = hub.snapshot() {
+            if let f = trips.snapshot(trip) {
                 respond(r, HTTPResponse(status: 200, contentType: "application/json", body: f))
                 return
             }
-            backend.snapshot(tripId: trip) { result in
-                switch result {
-                case let .success(s): inbox.push(.http(r, .json(200, Messages.snapshot(s))))
-                case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
-                }
-            }
+            backend.snapshot(tripId: trip, reply: entry.snapshotReply(to: r))
         case let .audit(trip):
             guard Validation.isTripId(trip) else {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
                 return
             }
-            backend.audit(tripId: trip) { result in
-                switch result {
-                case let .success(list): inbox.push(.audited(r, trip, list))
-                case let .failure(e): inbox.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
-                }
-            }
+            backend.audit(tripId: trip, reply: entry.auditReply(to: r, tripId: trip))
         case .file:
             respond(r, staticFile(r))
         case .command, .unknownEndpoint:
@@ -166,7 +199,8 @@ extension Server {
     }
 
     /// A file under the public folder, a 304 when the client's copy is current, or 404.
-    func staticFile(_ r: HTTPRequest) -> HTTPResponse {
+    private func staticFile(_ r: HTTPRequest) -> HTTPResponse {
+        assertOnLoop()
         switch StaticFiles.load(r.path, publicDir: config.publicDir) {
         case .notFound:
             return .text(404, "not found\n")
@@ -183,7 +217,8 @@ extension Server {
 
     /// POST /api/trips/{id}/reserve|confirm|release: the body is the WebSocket request
     /// without `type`; the answer is the WebSocket reply.
-    func routePost(_ r: HTTPRequest) {
+    private func routePost(_ r: HTTPRequest) {
+        assertOnLoop()
         guard case let .command(tripId, type) = r.route else {
             respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
             return
@@ -207,36 +242,32 @@ extension Server {
             return
         }
         metrics.requests[type, default: 0] += 1
-        if stopping {
+        guard gate.admit() else {
             respond(r, .json(503, Messages.error(ProtocolError(.unavailable, "the server is shutting down; try again", id: request.id))))
             return
         }
-        pendingCommands += 1
-        let inbox = self.inbox
-        let id = request.id
-        // Each HTTP request is its own session (negative, so never a WebSocket's id).
-        nextSessionId += 1
-        backend.execute(command, session: -nextSessionId) { outcome in
-            let status: Int
-            switch outcome {
-            case .reserved, .confirmed, .released: status = 200
-            case .rejected: status = 409
-            case let .failed(e): status = e.code.httpStatus
-            }
-            inbox.push(.done(.http(r, .json(status, Self.encode(outcome, id: id, command: command))),
-                             outcome: Self.label(type, outcome)))
-        }
+        lastCommandSession += 1
+        backend.execute(command, session: -lastCommandSession,
+                        reply: entry.commandReply(to: r, id: request.id, command: command, type: type))
+    }
+
+    /// An audit's findings: counted, then answered.
+    func audited(_ r: HTTPRequest, tripId: String, _ list: [AuditViolation]) {
+        assertOnLoop()
+        metrics.auditViolations += list.count
+        respond(r, .json(200, Messages.audit(tripId: tripId, list)))
     }
 
     /// Writes the whole answer and closes the connection. An answer chosen inside one of the
     /// request's own callbacks goes through the inbox first: lws is then still parsing the
     /// connection's input, and a connection it is servicing cannot be closed synchronously.
     func respond(_ r: HTTPRequest, _ response: HTTPResponse) {
+        assertOnLoop()
         guard !r.dead, !r.written else { return }
         if r.inCallback {
             guard !r.queued else { return }
             r.queued = true
-            inbox.push(.http(r, response))
+            entry.push(.http(r, response))
             return
         }
         r.written = true
@@ -252,7 +283,7 @@ extension Server {
         let flushing = wrote && lws_partial_buffered(wsi) != 0
         // lws allows 5 s in all for a flush; give a slow reader time in proportion.
         let flushSeconds = Int32(min(60, 5 + response.body.count / 16384))
-        linger(wsi, seconds: flushing ? flushSeconds + 5 : 5)
+        Self.linger(wsi, seconds: flushing ? flushSeconds + 5 : 5)
         r.dead = true
         // Not the connection lws is servicing right now, so a synchronous close is allowed.
         lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC)
@@ -267,7 +298,7 @@ extension Server {
     /// and dropped until the client closes, or for `seconds` at most. lws closes the
     /// duplicate (also when adopting it fails). `shutWrite` sends the FIN here, for raw
     /// connections, which lws closes without one.
-    func linger(_ wsi: OpaquePointer, seconds: Int32, shutWrite: Bool = false) {
+    private static func linger(_ wsi: OpaquePointer, seconds: Int32, shutWrite: Bool = false) {
         let fd = lws_get_socket_fd(wsi)
         guard fd >= 0, let vhost = lws_get_vhost(wsi) else { return }
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
@@ -280,6 +311,7 @@ extension Server {
 
     /// RAW_RX_FILE on a lingering socket: read and drop what is there; close at EOF.
     func drainLingering(_ wsi: OpaquePointer) -> Int32 {
+        assertOnLoop()
         let fd = lws_get_socket_fd(wsi)
         var buf = [UInt8](repeating: 0, count: 16384)
         for _ in 0..<16 {
@@ -292,9 +324,9 @@ extension Server {
     }
 
     /// Writes an answer to a connection that has no request object (refused before one was
-    /// made) and tells the callback to close it.
-    func answerAndClose(_ wsi: OpaquePointer, _ response: HTTPResponse, headOnly: Bool = false) -> Int32 {
-        _ = Self.writeAnswer(wsi, response, headOnly: headOnly)
+    /// made) and tells the callback to close it. Loop thread, in the connection's callback.
+    static func answerAndClose(_ wsi: OpaquePointer, _ response: HTTPResponse, headOnly: Bool = false) -> Int32 {
+        _ = writeAnswer(wsi, response, headOnly: headOnly)
         linger(wsi, seconds: 5)
         return -1
     }
@@ -303,7 +335,7 @@ extension Server {
     /// buffer, which may still hold unread input). lws keeps whatever the kernel does not
     /// take and sends it before the connection closes. `headOnly` (HEAD, 304) announces the
     /// body's length without sending it. False if lws refused.
-    static func writeAnswer(_ wsi: OpaquePointer, _ resp: HTTPResponse, headOnly: Bool) -> Bool {
+    private static func writeAnswer(_ wsi: OpaquePointer, _ resp: HTTPResponse, headOnly: Bool) -> Bool {
         let pre = Frame.headroom
         let headerSpace = 2048 + resp.headers.reduce(resp.cacheControl.utf8.count) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         let bodyCount = headOnly ? 0 : resp.body.count
@@ -327,10 +359,11 @@ extension Server {
     }
 
     /// The request no longer needs the loop (answered, or its connection is gone).
-    func finished(_ r: HTTPRequest) {
+    private func finished(_ r: HTTPRequest) {
+        assertOnLoop()
         if r.inFlight {
             r.inFlight = false
-            httpInFlight -= 1
+            inFlight -= 1
         }
     }
 
@@ -341,13 +374,14 @@ extension Server {
     /// method at all (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG hands those
     /// over instead of a 403). The first bytes get 405 or 400 and the connection closes.
     func rawFallback(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        assertOnLoop()
         let bytes = input.map { UnsafeRawBufferPointer(start: $0, count: len) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
         let answer = HTTPFallback.answer(status: HTTPFallback.status(forRequestStart: bytes))
         let pre = Frame.headroom
         var buf = [UInt8](repeating: 0, count: pre + answer.count)
         buf.replaceSubrange(pre..., with: answer)
         _ = buf.withUnsafeMutableBytes { seatcast_lws_write_raw(wsi, $0.baseAddress!.assumingMemoryBound(to: UInt8.self) + pre, answer.count) }
-        linger(wsi, seconds: 5, shutWrite: true)
+        Self.linger(wsi, seconds: 5, shutWrite: true)
         return -1
     }
 }
