@@ -3,7 +3,8 @@
 // constructor (the browser's by default; pass another, or a fake in tests); timers, clock and
 // random source can be injected too. README.md "Use the client in your own page" has an example.
 //
-// - connects, and reconnects with exponential backoff and jitter when the connection drops;
+// - connects, and reconnects with exponential backoff and jitter when the connection drops
+//   (connection.js);
 // - follows trips: subscribes on every (re)connect, with `since` once it has a position, so the
 //   server replays what was missed instead of sending a whole snapshot;
 // - keeps each trip's seat map (trip-map.js): a snapshot replaces it (asked for or not), events
@@ -17,19 +18,9 @@
 // Unknown message types and fields are ignored, as the protocol asks.
 
 import { TripMap, isEvent } from './trip-map.js';
+import { Connection, OPEN, DEFAULT_BACKOFF, backoffDelay } from './connection.js';
 
-/** WebSocket readyState OPEN (the constant, so fakes need not define it). */
-export const OPEN = 1;
-
-export const DEFAULT_BACKOFF = Object.freeze({ initialMs: 500, maxMs: 20000, factor: 2, jitter: 0.5 });
-
-/** The wait before reconnect attempt `attempt` (1, 2, ...): the base doubles from `initialMs` up to
- *  `maxMs`; the wait is (1 - jitter) of the base plus a random share of the rest. Pure. */
-export function backoffDelay(attempt, random = Math.random, backoff = DEFAULT_BACKOFF) {
-  const b = { ...DEFAULT_BACKOFF, ...backoff };
-  const base = Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, Math.max(0, attempt - 1)));
-  return Math.round(base * (1 - b.jitter) + random() * base * b.jitter);
-}
+export { OPEN, DEFAULT_BACKOFF, backoffDelay };
 
 /** An error produced here, not by the server: `local` says so. Codes: not_connected,
  *  disconnected (the connection dropped before the reply), timeout, duplicate_id. */
@@ -45,18 +36,10 @@ function newTrip(tripId, compact) {
 
 export class SeatcastClient {
   #o;
-  #ws = null;
+  #conn;
   #trips = new Map();    // tripId -> trip
   #pending = new Map();  // request id -> {finish(reply)}
   #listeners = new Map();
-  #state = 'idle';       // idle | connecting | reconnecting | live | closed
-  #attempts = 0;
-  #everLive = false;
-  #live = false;
-  #stopped = true;
-  #retryTimer = null;
-  #retryAt = 0;
-  #openTimer = null;
   #nextId = 1;
 
   /** options: url (required, e.g. ws://host:8080/ws); WebSocket (default globalThis.WebSocket);
@@ -83,6 +66,12 @@ export class SeatcastClient {
     };
     if (!this.#o.url) throw new TypeError('SeatcastClient: options.url is required');
     if (typeof this.#o.WebSocket !== 'function') throw new TypeError('SeatcastClient: no WebSocket constructor (pass options.WebSocket)');
+    this.#conn = new Connection(this.#o, {
+      open: () => this.#opened(),
+      message: (data) => this.#receive(data),
+      closed: (ev) => this.#closed(ev),
+      status: (status) => this.#emit('status', status),
+    });
   }
 
   // ------------------------------------------------------------ listeners
@@ -121,82 +110,27 @@ export class SeatcastClient {
   /** {state, attempts, retryAt, socket}: state is idle, connecting (never live yet), live,
    *  reconnecting (after a close: waiting until retryAt, or opening when socket is true) or
    *  closed (by close(), or for good without `reconnect`). */
-  get status() {
-    return Object.freeze({ state: this.#state, attempts: this.#attempts, retryAt: this.#retryAt, socket: this.#ws !== null });
-  }
+  get status() { return this.#conn.status; }
 
-  isOpen() { return this.#ws !== null && this.#ws.readyState === OPEN; }
-
-  #setState(s) {
-    this.#state = s;
-    this.#emit('status', this.status);
-  }
+  isOpen() { return this.#conn.isOpen(); }
 
   /** Opens the connection (no-op while one is open or opening). */
-  connect() {
-    this.#stopped = false;
-    this.#o.clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
-    if (this.#ws) return;
-    this.#retryAt = 0;
-    let ws;
-    try {
-      ws = new this.#o.WebSocket(this.#o.url);
-    } catch (e) {
-      this.#closed({ code: 1006, reason: String(e && e.message || e) }); // as if it had failed to open
-      return;
-    }
-    this.#ws = ws;
-    this.#live = false;
-    this.#setState(this.#everLive ? 'reconnecting' : 'connecting');
-    // A handshake that hangs is as good as a failed one.
-    this.#openTimer = this.#o.setTimeout(() => {
-      if (this.#ws === ws && ws.readyState !== OPEN) this.#drop(ws, 'open timeout');
-    }, this.#o.openTimeoutMs);
-    // on* properties rather than addEventListener: the smallest surface a fake must offer.
-    ws.onopen = () => {
-      if (this.#ws !== ws) return;
-      this.#o.clearTimeout(this.#openTimer);
-      this.#emit('open');
-      for (const t of this.#trips.values()) this.#subscribe(t, true);
-      if (this.#trips.size === 0) this.#markLive();
-    };
-    ws.onmessage = (ev) => { if (this.#ws === ws) this.#receive(ev.data); };
-    ws.onclose = (ev) => { if (this.#ws === ws) this.#closed(ev || {}); };
-    ws.onerror = () => { /* onclose follows */ };
-  }
+  connect() { this.#conn.connect(); }
 
   /** Reconnects at once when waiting for a retry (after the browser came back online, say). */
-  reconnectNow() {
-    if (this.#ws) return;
-    this.#attempts = Math.min(this.#attempts, 2);
-    this.connect();
-  }
+  reconnectNow() { this.#conn.reconnectNow(); }
 
   /** Closes for good: no reconnect until connect() is called again. */
-  close() {
-    this.#stopped = true;
-    this.#o.clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
-    this.#retryAt = 0;
-    if (this.#ws) this.#drop(this.#ws, 'closed by client', 1000);
-    else this.#setState('closed');
+  close() { this.#conn.close(); }
+
+  #opened() {
+    this.#emit('open');
+    for (const t of this.#trips.values()) this.#subscribe(t, true);
+    if (this.#trips.size === 0) this.#conn.markLive();
   }
 
-  /** Gives up on `ws` without waiting for its close event (which may never come). */
-  #drop(ws, reason, code = 1006) {
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-    try {
-      if (code === 1000) ws.close(1000);
-      else ws.close();
-    } catch (_) { /* already closed */ }
-    this.#closed({ code, reason });
-  }
-
+  /** The connection closed (a reconnect may follow): nothing sent on it will be answered. */
   #closed(ev) {
-    this.#ws = null;
-    this.#live = false;
-    this.#o.clearTimeout(this.#openTimer);
     for (const t of this.#trips.values()) {
       t.waiting = false;
       this.#o.clearTimeout(t.waitTimer);
@@ -206,39 +140,12 @@ export class SeatcastClient {
     const pending = [...this.#pending.entries()];
     this.#pending.clear();
     for (const [id, p] of pending) p.finish(localError(id, 'disconnected', 'the connection closed before the reply'));
-    this.#emit('close', { code: ev.code, reason: ev.reason || '' });
-    if (this.#stopped || !this.#o.reconnect) {
-      this.#stopped = true;
-      this.#setState('closed');
-    } else {
-      this.#scheduleReconnect();
-    }
-  }
-
-  #scheduleReconnect() {
-    this.#attempts += 1;
-    const delay = backoffDelay(this.#attempts, this.#o.random, this.#o.backoff);
-    this.#retryAt = this.#o.now() + delay;
-    this.#retryTimer = this.#o.setTimeout(() => { this.#retryTimer = null; this.connect(); }, delay);
-    this.#setState('reconnecting');
-  }
-
-  #markLive() {
-    if (this.#live) return;
-    this.#live = true;
-    this.#everLive = true;
-    this.#attempts = 0;
-    this.#retryAt = 0;
-    this.#setState('live');
+    this.#emit('close', ev);
   }
 
   #newId(prefix) { return prefix + (this.#nextId++); }
 
-  #send(msg) {
-    if (!this.isOpen()) return false;
-    this.#ws.send(JSON.stringify(msg));
-    return true;
-  }
+  #send(msg) { return this.#conn.send(JSON.stringify(msg)); }
 
   // ------------------------------------------------------------ trips
 
@@ -290,11 +197,11 @@ export class SeatcastClient {
     t.waiting = true;
     this.#send(msg);
     this.#o.clearTimeout(t.waitTimer);
-    const ws = this.#ws;
+    const ws = this.#conn.socket;
     // No snapshot and no `subscribed` in time: start over on a fresh connection.
     t.waitTimer = this.#o.setTimeout(() => {
       t.waitTimer = null;
-      if (t.waiting && this.#ws === ws && ws) this.#drop(ws, 'no answer to subscribe');
+      if (t.waiting && this.#conn.socket === ws && ws) this.#conn.drop(ws, 'no answer to subscribe');
     }, this.#o.subscribeTimeoutMs);
   }
 
@@ -302,7 +209,7 @@ export class SeatcastClient {
     t.waiting = false;
     this.#o.clearTimeout(t.waitTimer);
     t.waitTimer = null;
-    this.#markLive();
+    this.#conn.markLive();
   }
 
   // ------------------------------------------------------------ incoming
@@ -346,10 +253,10 @@ export class SeatcastClient {
     this.#o.clearTimeout(t.waitTimer);
     t.waitTimer = null;
     this.#o.clearTimeout(t.retryTimer);
-    const ws = this.#ws;
+    const ws = this.#conn.socket;
     const again = () => {
       t.retryTimer = null;
-      if (this.#trips.get(t.tripId) === t && this.#ws === ws && this.isOpen()) this.#subscribe(t, false);
+      if (this.#trips.get(t.tripId) === t && this.#conn.socket === ws && this.isOpen()) this.#subscribe(t, false);
     };
     if (t.failures === 1) again();
     else t.retryTimer = this.#o.setTimeout(again, backoffDelay(t.failures - 1, this.#o.random, this.#o.backoff));
