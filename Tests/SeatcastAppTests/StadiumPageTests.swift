@@ -9,25 +9,7 @@ struct StadiumPageTests {
         let trip = try TestDatabase.shared.createTrip(rows: 500, cols: 100, name: "Browser test: stadium 500 x 100")
         let server = try TestServer()
         defer { server.stop() }
-        let root = TestDatabase.packageRoot
-        let artifacts = root + "/.build/browser-artifacts"
-        // Debian's python3-selenium belongs to /usr/bin/python3 (not a pyenv python3 on PATH).
-        var env = ProcessInfo.processInfo.environment
-        env["PYTHONPATH"] = nil
-        env["PYTHONHOME"] = nil
-        let r = try Subprocess.run(
-            ["/usr/bin/python3", root + "/Tests/browser/stadium_test.py",
-             "--url", "http://127.0.0.1:\(server.port)", "--trip", trip, "--artifacts", artifacts],
-            environment: env, timeout: 240)
-        for line in r.out.split(separator: "\n") where line.hasPrefix("stadium_test: ") { print(line) }
-        #expect(r.status == 0, """
-            stadium_test.py exited \(r.status) (needs: apt-get install -y chromium chromium-driver python3-selenium; \
-            screenshots and console logs in \(artifacts))
-            --- stdout
-            \(r.out)
-            --- stderr
-            \(r.err)
-            """)
-        #expect(r.out.contains("stadium_test: ok"))
+        let out = try runBrowserScript("stadium_test.py", server: server, ["--trip", trip], timeout: 240)
+        for line in out.split(separator: "\n") where line.hasPrefix("stadium_test: ") { print(line) }
     }
 }
