@@ -1,11 +1,15 @@
-"""What page_test.py drives the browsers with: headless Chromium with an optional WebSocket
-probe, explicit waits, reading the seat map and the legend, console checks, and the artifacts
-kept on failure. Needs Debian's chromium, chromium-driver and python3-selenium.
+"""What page_test.py and stadium_test.py drive the browsers with: the frame of a test run
+(run_browsers), headless Chromium with an optional WebSocket probe, explicit waits, reading the
+seat map and the legend, console checks, and the artifacts kept on failure. Needs Debian's chromium, chromium-driver and python3-selenium.
 """
 
 import os
+import shutil
 import sys
 import tempfile
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
@@ -17,14 +21,17 @@ CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WAIT = 10.0  # seconds for anything that is not timed on purpose
 
-# Injected into B before any page script (DevTools, so the page's CSP does not apply): wraps
-# WebSocket so the test can drop one incoming seat_locked event and watch the page notice the
-# seq gap, resubscribe with `since` and catch up. Transparent until window.__dropNext is set.
-GAP_PROBE = """
+def websocket_probe(setup, incoming):
+    """A script to inject before any page script (DevTools, so the page's CSP does not apply) that
+    wraps WebSocket: every frame the page sends is recorded in window.__sent, and every frame it
+    receives goes first through `incoming`, the JS body of a function of `data` that answers the
+    data the page sees, or null to drop the frame. `setup` runs once first (its globals)."""
+    return """
 (() => {
   const Native = window.WebSocket;
   window.__sent = [];
-  window.__dropped = [];
+  /*SETUP*/
+  const incoming = (data) => { /*INCOMING*/ };
   function Probe(url, protocols) {
     const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
     const send = ws.send.bind(ws);
@@ -32,13 +39,8 @@ GAP_PROBE = """
     let handler = null;
     Object.defineProperty(ws, 'onmessage', { get() { return handler; }, set(h) { handler = h; } });
     ws.addEventListener('message', (ev) => {
-      if (window.__dropNext) {
-        try {
-          const m = JSON.parse(ev.data);
-          if (m.type === 'seat_locked') { window.__dropNext = false; window.__dropped.push(m.seatNo); return; }
-        } catch (_) { /* not JSON */ }
-      }
-      if (handler) handler.call(ws, ev);
+      const data = incoming(ev.data);
+      if (data !== null && handler) handler.call(ws, data === ev.data ? ev : {data});
     });
     return ws;
   }
@@ -46,14 +48,28 @@ GAP_PROBE = """
   for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Probe[k] = Native[k];
   window.WebSocket = Probe;
 })();
-"""
+""".replace("/*SETUP*/", setup).replace("/*INCOMING*/", incoming)
+
+
+# For page_test.py's B: lets the test drop one incoming seat_locked event and watch the page
+# notice the seq gap, resubscribe with `since` and catch up. Transparent until window.__dropNext.
+GAP_PROBE = websocket_probe("window.__dropped = [];", """
+    if (window.__dropNext) {
+      try {
+        const m = JSON.parse(data);
+        if (m.type === 'seat_locked') { window.__dropNext = false; window.__dropped.push(m.seatNo); return null; }
+      } catch (_) { /* not JSON */ }
+    }
+    return data;""")
 
 
 class Failure(Exception):
     pass
 
 
-def make_browser(name, probe=False):
+def make_browser(name, probe=None):
+    """Headless Chromium named `name` (in messages and artifacts), with the script `probe` (e.g.
+    GAP_PROBE) run before any page script when given."""
     profile = tempfile.mkdtemp(prefix=f"seatcast-page-{name}-")
     o = webdriver.ChromeOptions()
     if os.path.exists(CHROMIUM):
@@ -66,7 +82,7 @@ def make_browser(name, probe=False):
     d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
     d.set_page_load_timeout(30)
     if probe:
-        d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": GAP_PROBE})
+        d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": probe})
     d.seatcast_name = name
     d.seatcast_profile = profile
     d.seatcast_logs = []
@@ -163,3 +179,47 @@ def save_artifacts(artifacts, drivers, suffix=""):
         except WebDriverException:
             pass
     return saved
+
+
+def run_browsers(label, artifacts, browsers, body):
+    """The frame of a browser test: starts `browsers` ([(name, probe script or None)]) in
+    parallel, calls body(drivers), which answers the lines to report, and prints them as
+    `label: ...`, the total time and `label: ok`; or `label: FAILED` with the artifacts of every
+    browser saved. Always quits the browsers; exits with 0 or 1."""
+    started = time.monotonic()
+    drivers = [None] * len(browsers)
+    status = 1
+    try:
+        with ThreadPoolExecutor(len(browsers)) as pool:
+            futures = [pool.submit(make_browser, name, probe) for name, probe in browsers]
+        errors = []
+        for i, f in enumerate(futures):
+            try:
+                drivers[i] = f.result()
+            except Exception as e:
+                errors.append(e)
+        if errors:
+            raise Failure(f"could not start Chromium through {CHROMEDRIVER}: {errors[0]}")
+        for line in body(drivers):
+            print(f"{label}: {line}")
+        print(f"{label}: total {time.monotonic() - started:.1f}s")
+        print(f"{label}: ok")
+        status = 0
+    except Failure as e:
+        print(f"{label}: FAILED: {e}")
+    except Exception:
+        print(f"{label}: FAILED with an exception:")
+        traceback.print_exc(file=sys.stdout)
+    finally:
+        if status != 0:
+            saved = save_artifacts(artifacts, drivers)
+            if saved:
+                print(f"{label}: artifacts: " + ", ".join(saved))
+        for d in drivers:
+            if d is not None:
+                try:
+                    d.quit()
+                except Exception:
+                    pass
+                shutil.rmtree(d.seatcast_profile, ignore_errors=True)
+    sys.exit(status)

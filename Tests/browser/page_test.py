@@ -30,11 +30,8 @@ Needs Debian's chromium, chromium-driver and python3-selenium.
 
 import argparse
 import os
-import shutil
 import sys
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -42,7 +39,7 @@ from selenium.webdriver.support.ui import Select
 
 sys.dont_write_bytecode = True  # no __pycache__ next to the test in the source tree
 from page_driver import (  # noqa: E402 (after the line above)
-    CHROMEDRIVER, Failure, attr, check, check_console, legend_hold, logs, make_browser, mmss, save_artifacts,
+    GAP_PROBE, Failure, attr, check, check_console, legend_hold, logs, mmss, run_browsers, save_artifacts,
     seat, seat_status, wait, wait_ready, wait_status,
 )
 
@@ -302,48 +299,15 @@ def main():
     ap.add_argument("--artifacts", required=True, help="directory for screenshots and logs")
     args = ap.parse_args()
 
-    started = time.monotonic()
-    drivers = [None, None]
-    status = 1
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            futures = [pool.submit(make_browser, "A"), pool.submit(make_browser, "B", True)]
-        errors = []
-        for i, f in enumerate(futures):
-            try:
-                drivers[i] = f.result()
-            except Exception as e:
-                errors.append(e)
-        if errors:
-            raise Failure(f"could not start Chromium through {CHROMEDRIVER}: {errors[0]}")
+    def body(drivers):
         held_after = run(args.url, args.trip, args.hold_ttl, *drivers)
         phone(args.url, args.phone_trip, drivers[0], args.artifacts)
         csp_probe(args.url, drivers[0])
         loaded = modules(drivers[0])
         save_artifacts(args.artifacts, drivers, "-ok")
-        print(f"page_test: hold seen in B {held_after * 1000:.0f} ms after the click in A; "
-              f"total {time.monotonic() - started:.1f}s")
-        print(f"page_test: modules {' '.join(loaded)}")
-        print("page_test: ok")
-        status = 0
-    except Failure as e:
-        print(f"page_test: FAILED: {e}")
-    except Exception:
-        print("page_test: FAILED with an exception:")
-        traceback.print_exc(file=sys.stdout)
-    finally:
-        if status != 0:
-            saved = save_artifacts(args.artifacts, drivers)
-            if saved:
-                print("page_test: artifacts: " + ", ".join(saved))
-        for d in drivers:
-            if d is not None:
-                try:
-                    d.quit()
-                except Exception:
-                    pass
-                shutil.rmtree(d.seatcast_profile, ignore_errors=True)
-    sys.exit(status)
+        return [f"hold seen in B {held_after * 1000:.0f} ms after the click in A", f"modules {' '.join(loaded)}"]
+
+    run_browsers("page_test", args.artifacts, [("A", None), ("B", GAP_PROBE)], body)
 
 
 if __name__ == "__main__":

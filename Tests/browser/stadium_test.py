@@ -28,10 +28,8 @@ On success: `stadium_test: ok`. Needs Debian's chromium, chromium-driver and pyt
 
 import argparse
 import os
-import shutil
 import sys
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
@@ -39,7 +37,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from page_test import Failure, attr, check, check_console, logs, make_browser, save_artifacts, wait  # noqa: E402
+sys.dont_write_bytecode = True  # no __pycache__ next to the test in the source tree
+from page_driver import (  # noqa: E402 (after the lines above)
+    Failure, attr, check, check_console, logs, run_browsers, save_artifacts, wait, websocket_probe,
+)
 
 ROWS, COLS = 500, 100
 SEATS = ROWS * COLS
@@ -53,10 +54,7 @@ MAP = "document.getElementById('seatmap').seatcastMap"
 # form of protocol 1.1 before the page sees it (and records the sizes and its own cost), so B runs
 # the page's compact path for real. It also records what the page sends (the subscribe must ask
 # for `compact`).
-COMPACT_PROBE = """
-(() => {
-  const Native = window.WebSocket;
-  window.__sent = [];
+COMPACT_PROBE = websocket_probe("""
   window.__snapshots = [];
   const CODES = {available: 'a', held: 'h', booked: 'b'};
   function toCompact(text) {
@@ -74,25 +72,9 @@ COMPACT_PROBE = """
     const out = JSON.stringify({...rest, compact: true, status: codes.join(''), until});
     window.__snapshots.push({full: text.length, compact: out.length, probeMs: performance.now() - t0});
     return out;
-  }
-  function Probe(url, protocols) {
-    const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
-    const send = ws.send.bind(ws);
-    ws.send = (data) => { window.__sent.push(String(data)); return send(data); };
-    let handler = null;
-    Object.defineProperty(ws, 'onmessage', { get() { return handler; }, set(h) { handler = h; } });
-    ws.addEventListener('message', (ev) => {
-      let data = ev.data;
-      if (typeof data === 'string' && data.indexOf('"snapshot"') >= 0 && data.indexOf('"snapshot"') < 40) data = toCompact(data);
-      if (handler) handler.call(ws, {data});
-    });
-    return ws;
-  }
-  Probe.prototype = Native.prototype;
-  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Probe[k] = Native[k];
-  window.WebSocket = Probe;
-})();
-"""
+  }""", """
+    if (typeof data === 'string' && data.indexOf('"snapshot"') >= 0 && data.indexOf('"snapshot"') < 40) return toCompact(data);
+    return data;""")
 
 
 def status(d, seat):
@@ -331,49 +313,13 @@ def main():
     ap.add_argument("--artifacts", required=True, help="directory for screenshots and logs")
     args = ap.parse_args()
 
-    started = time.monotonic()
-    drivers = [None, None]
-    status = 1
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            futures = [pool.submit(make_browser, "stadium-A"), pool.submit(make_browser, "stadium-B")]
-        for f in futures:
-            if f.exception() is None and f.result().seatcast_name == "stadium-B":
-                f.result().execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COMPACT_PROBE})
-        errors = []
-        for i, f in enumerate(futures):
-            try:
-                drivers[i] = f.result()
-            except Exception as e:
-                errors.append(e)
-        if errors:
-            raise Failure(f"could not start Chromium: {errors[0]}")
+    def body(drivers):
         report = run(args.url, args.trip, *drivers, args.artifacts)
         save_artifacts(args.artifacts, drivers, "-ok")
         phone(args.url, args.trip, drivers[1], args.artifacts)
-        for line in report:
-            print(f"stadium_test: {line}")
-        print(f"stadium_test: total {time.monotonic() - started:.1f}s")
-        print("stadium_test: ok")
-        status = 0
-    except Failure as e:
-        print(f"stadium_test: FAILED: {e}")
-    except Exception:
-        print("stadium_test: FAILED with an exception:")
-        traceback.print_exc(file=sys.stdout)
-    finally:
-        if status != 0:
-            saved = save_artifacts(args.artifacts, drivers)
-            if saved:
-                print("stadium_test: artifacts: " + ", ".join(saved))
-        for d in drivers:
-            if d is not None:
-                try:
-                    d.quit()
-                except Exception:
-                    pass
-                shutil.rmtree(d.seatcast_profile, ignore_errors=True)
-    sys.exit(status)
+        return report
+
+    run_browsers("stadium_test", args.artifacts, [("stadium-A", None), ("stadium-B", COMPACT_PROBE)], body)
 
 
 if __name__ == "__main__":
