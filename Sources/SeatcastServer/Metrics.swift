@@ -40,44 +40,55 @@ final class Metrics {
 
     func render(hubs: Int, extra: String) -> String {
         var s = ""
-        func counter(_ name: String, _ help: String, _ v: Int) {
-            s += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(v)\n"
+        func header(_ name: String, _ help: String, _ type: String) {
+            s += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
         }
-        func gauge(_ name: String, _ help: String, _ v: Int) {
-            s += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(v)\n"
+        // One row a metric, in the order they are rendered: name, help, then a gauge or counter
+        // value, or counts by one label, or (command outcomes) by "type:outcome".
+        enum Value { case gauge(Int), counter(Int), by(String, [String: Int]), typeOutcome([String: Int]) }
+        let table: [(String, String, Value)] = [
+            ("seatcast_connections", "Open WebSocket connections.", .gauge(connections)),
+            ("seatcast_connections_total", "WebSocket connections accepted.", .counter(connectionsTotal)),
+            ("seatcast_subscriptions", "Trip subscriptions held by open connections.", .gauge(subscriptions)),
+            ("seatcast_trips_live", "Trips with an in-memory seat map on this instance.", .gauge(hubs)),
+            ("seatcast_messages_received_total", "WebSocket messages received.", .counter(messagesReceived)),
+            ("seatcast_requests_total", "Requests by type.", .by("type", requests)),
+            ("seatcast_errors_total", "Error replies by code.", .by("code", errors)),
+            ("seatcast_command_outcomes_total", "Reserve/confirm/release answers by type and outcome.", .typeOutcome(commandOutcomes)),
+            ("seatcast_events_received_total", "Trip events received from the database.", .counter(eventsReceived)),
+            ("seatcast_events_delivered_total", "Trip event frames queued to subscribers.", .counter(eventsDelivered)),
+            ("seatcast_snapshots_sent_total", "Snapshots sent.", .counter(snapshotsSent)),
+            ("seatcast_queue_overflows_total", "Outbound queues dropped because a client fell behind.", .counter(queueOverflows)),
+            ("seatcast_resync_snapshots_total", "Snapshots sent to resynchronise a slow client.", .counter(resyncSnapshots)),
+            ("seatcast_slow_clients_closed_total", "Connections closed for falling behind repeatedly.", .counter(slowClientsClosed)),
+            ("seatcast_rate_limited_total", "Messages refused by the rate limit.", .counter(rateLimited)),
+            ("seatcast_http_requests_total", "HTTP API requests.", .counter(httpRequests)),
+            ("seatcast_audit_violations_total", "Invariant violations reported by audits.", .counter(auditViolations)),
+            ("seatcast_coalesced_writes_total", "Writes that carried several queued messages at once.", .counter(coalescedWrites)),
+            ("seatcast_coalesced_frames_total", "Messages sent in coalesced writes.", .counter(coalescedFrames)),
+            ("seatcast_socket_writes_total", "send() calls the socket took whole.", .counter(directWrites)),
+            ("seatcast_partial_writes_total", "send() calls the socket took only part of (lws keeps the rest).", .counter(partialWrites)),
+        ]
+        for (name, help, value) in table {
+            switch value {
+            case .gauge(let v):
+                header(name, help, "gauge")
+                s += "\(name) \(v)\n"
+            case .counter(let v):
+                header(name, help, "counter")
+                s += "\(name) \(v)\n"
+            case .by(let label, let m):
+                header(name, help, "counter")
+                for (k, v) in m.sorted(by: { $0.key < $1.key }) { s += "\(name){\(label)=\"\(k)\"} \(v)\n" }
+            case .typeOutcome(let m):
+                header(name, help, "counter")
+                for (k, v) in m.sorted(by: { $0.key < $1.key }) {
+                    let parts = k.split(separator: ":", maxSplits: 1)
+                    s += "\(name){type=\"\(parts[0])\",outcome=\"\(parts.count > 1 ? parts[1] : "")\"} \(v)\n"
+                }
+            }
         }
-        func labelled(_ name: String, _ help: String, _ label: String, _ m: [String: Int]) {
-            s += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
-            for (k, v) in m.sorted(by: { $0.key < $1.key }) { s += "\(name){\(label)=\"\(k)\"} \(v)\n" }
-        }
-        gauge("seatcast_connections", "Open WebSocket connections.", connections)
-        counter("seatcast_connections_total", "WebSocket connections accepted.", connectionsTotal)
-        gauge("seatcast_subscriptions", "Trip subscriptions held by open connections.", subscriptions)
-        gauge("seatcast_trips_live", "Trips with an in-memory seat map on this instance.", hubs)
-        counter("seatcast_messages_received_total", "WebSocket messages received.", messagesReceived)
-        labelled("seatcast_requests_total", "Requests by type.", "type", requests)
-        labelled("seatcast_errors_total", "Error replies by code.", "code", errors)
-        s += "# HELP seatcast_command_outcomes_total Reserve/confirm/release answers by type and outcome.\n"
-        s += "# TYPE seatcast_command_outcomes_total counter\n"
-        for (k, v) in commandOutcomes.sorted(by: { $0.key < $1.key }) {
-            let parts = k.split(separator: ":", maxSplits: 1)
-            s += "seatcast_command_outcomes_total{type=\"\(parts[0])\",outcome=\"\(parts.count > 1 ? parts[1] : "")\"} \(v)\n"
-        }
-        counter("seatcast_events_received_total", "Trip events received from the database.", eventsReceived)
-        counter("seatcast_events_delivered_total", "Trip event frames queued to subscribers.", eventsDelivered)
-        counter("seatcast_snapshots_sent_total", "Snapshots sent.", snapshotsSent)
-        counter("seatcast_queue_overflows_total", "Outbound queues dropped because a client fell behind.", queueOverflows)
-        counter("seatcast_resync_snapshots_total", "Snapshots sent to resynchronise a slow client.", resyncSnapshots)
-        counter("seatcast_slow_clients_closed_total", "Connections closed for falling behind repeatedly.", slowClientsClosed)
-        counter("seatcast_rate_limited_total", "Messages refused by the rate limit.", rateLimited)
-        counter("seatcast_http_requests_total", "HTTP API requests.", httpRequests)
-        counter("seatcast_audit_violations_total", "Invariant violations reported by audits.", auditViolations)
-        counter("seatcast_coalesced_writes_total", "Writes that carried several queued messages at once.", coalescedWrites)
-        counter("seatcast_coalesced_frames_total", "Messages sent in coalesced writes.", coalescedFrames)
-        counter("seatcast_socket_writes_total", "send() calls the socket took whole.", directWrites)
-        counter("seatcast_partial_writes_total", "send() calls the socket took only part of (lws keeps the rest).", partialWrites)
-        s += "# HELP seatcast_fanout_seconds Commit-to-send latency: event written in the database to queued for all subscribers.\n"
-        s += "# TYPE seatcast_fanout_seconds histogram\n"
+        header("seatcast_fanout_seconds", "Commit-to-send latency: event written in the database to queued for all subscribers.", "histogram")
         var cumulative = 0
         for (i, b) in Self.buckets.enumerated() {
             cumulative += fanoutLatency[i]
