@@ -175,7 +175,12 @@ final class HTTPHandler: LoopConfined {
             let text = metrics.render(hubs: trips.tripCount, extra: config.extraMetrics())
             respond(r, .text(200, text, type: "text/plain; version=0.0.4; charset=utf-8"))
         case .trips:
-            backend.trips(reply: entry.tripsReply(to: r))
+            switch TripPage.parse(limit: r.query["limit"], after: r.query["after"]) {
+            case let .success(p):
+                backend.trips(limit: p.limit + 1, after: p.after, reply: entry.tripsReply(to: r, limit: p.limit))
+            case let .failure(e):
+                respond(r, .json(400, Messages.error(e)))
+            }
         case let .trip(trip):
             guard Validation.isTripId(trip) else {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))

@@ -88,10 +88,10 @@ final class LoopEntry: Sendable, LoopConfined {
     }
 
     /// GET /api/trips.
-    func tripsReply(to r: HTTPRequest) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
+    func tripsReply(to r: HTTPRequest, limit: Int) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
         { result in
             switch result {
-            case let .success(list): self.push(.http(r, .json(200, Messages.trips(list))))
+            case let .success(list): self.push(.http(r, .json(200, TripPage.encode(list, limit: limit))))
             case let .failure(e): self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
             }
         }
