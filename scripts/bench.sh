@@ -8,7 +8,9 @@
 #   BENCH_STAMPEDE (1000) BENCH_STAMPEDE_RUNS (10)   stampede clients, runs (then a summary line)
 #   BENCH_IDLE (5000)   idle connections; BENCH_PORT (8181)
 #   BENCH_HANDSHAKES (256)   connection handshakes the load client keeps in flight at once
-#   BENCH_SCENARIOS ("idle fanout reserves stampede")   which ones, in this order
+#   BENCH_STORM ("10000:2000:5:30")   storm: CLIENTS:ACTORS:JOIN_WINDOW_SECONDS:SALE_SECONDS on a
+#                                      500 x 100 trip (opt-in: BENCH_SCENARIOS=storm)
+#   BENCH_SCENARIOS ("idle fanout reserves stampede")   which ones, in this order (storm: opt-in)
 # idle runs first, on a fresh server: after a bigger run the allocator would reuse freed
 # memory and hide the per-connection cost.
 set -euo pipefail
@@ -44,6 +46,9 @@ done
 "$bin" trip create res --name reserves --rows 200 --cols 20 --database-url "$url" >/dev/null
 "$bin" trip create stamp --name stampede --rows 3 --cols 4 --database-url "$url" >/dev/null
 "$bin" trip create idle --name idle --rows 12 --cols 4 --database-url "$url" >/dev/null
+case " $scenarios " in
+  *" storm "*) "$bin" trip create storm --name "storm 500 x 100" --rows 500 --cols 100 --database-url "$url" >/dev/null ;;
+esac
 DATABASE_URL="$url" "$bin" serve --port "$port" --host 127.0.0.1 --rate-limit 1000000 >/dev/null 2>&1 &
 server=$!
 for i in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -66,6 +71,10 @@ for s in $scenarios; do
     stampede)
       "$bin" bench stampede "${common[@]}" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
         --repeat "${BENCH_STAMPEDE_RUNS:-10}" ;;
+    storm)
+      IFS=: read -r sc sa sj ss <<<"${BENCH_STORM:-10000:2000:5:30}"
+      "$bin" bench storm "${common[@]}" --trip storm --server-pid "$server" --database-url "$url" \
+        --clients "$sc" --actors "$sa" --join-window "$sj" --sale-seconds "$ss" ;;
     *) echo "bench.sh: unknown scenario $s" >&2; exit 2 ;;
   esac
 done

@@ -46,9 +46,12 @@ public struct Request: Sendable, Equatable {
 
     public var id: String?
     public var body: Body
+    /// `subscribe` only: `"compact":true`, the client wants compact snapshots.
+    public var compact = false
 
-    public init(id: String? = nil, _ body: Body) {
+    public init(id: String? = nil, _ body: Body, compact: Bool = false) {
         self.id = id
         self.body = body
+        self.compact = compact
     }
 }

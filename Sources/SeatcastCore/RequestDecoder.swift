@@ -86,7 +86,12 @@ public struct RequestDecoder: Sendable {
                     }
                     since = StreamPosition(epoch: epoch, seq: seq)
                 }
-                return .success(Request(id: id, .subscribe(tripId: trip, since: since)))
+                var compact = false
+                if let c = json["compact"], c != .null {
+                    guard case let .bool(b) = c else { throw ProtocolError(.badRequest, "compact must be true or false") }
+                    compact = b
+                }
+                return .success(Request(id: id, .subscribe(tripId: trip, since: since), compact: compact))
             case "unsubscribe":
                 return .success(Request(id: id, .unsubscribe(tripId: try tripId(json))))
             case "reserve":

@@ -17,6 +17,8 @@ public protocol SeatBackend: AnyObject, Sendable {
     func audit(tripId: String, reply: @escaping @Sendable (Result<[AuditViolation], ProtocolError>) -> Void)
     /// Trips with seat counts.
     func trips(reply: @escaping @Sendable (Result<[TripSummary], ProtocolError>) -> Void)
+    /// At most `limit` trips with `trip_id > after`, ordered by trip id (`GET /api/trips` paging).
+    func trips(limit: Int, after: String?, reply: @escaping @Sendable (Result<[TripSummary], ProtocolError>) -> Void)
     /// Whether the database answers.
     func health(reply: @escaping @Sendable (Bool) -> Void)
     /// From now on deliver the trip's events with `seq > afterSeq` to the event sink, in order.

@@ -113,8 +113,11 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
 
     /// `s` subscribes to `tripId`, for the first time or again (which supersedes whatever it
     /// was waiting for there). The server checks the connection's subscription limit first.
+    /// With `compact`, every snapshot `s` gets of this trip (answers, resyncs, reloads) is the
+    /// compact form when the trip allows it (`CompactSnapshot`); a later subscribe without
+    /// it goes back to the full form.
     public mutating func subscribe(_ s: Subscriber, to tripId: String, since: StreamPosition?, id: String?,
-                                   into actions: inout [Action]) {
+                                   compact: Bool = false, into actions: inout [Action]) {
         if hubs[tripId] == nil {
             hubs[tripId] = TripHub(tripId: tripId, ringCapacity: policy.ringCapacity)
             actions.append(.loadSnapshot(tripId: tripId))
@@ -124,6 +127,7 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
         // In place: a copy of the hub would copy its subscriber list.
         let i = hubs.index(forKey: tripId)!
         hubs.values[i].forget(s)
+        hubs.values[i].setCompact(s, compact)
         if hubs.values[i].map == nil {
             hubs.values[i].waiting.append(TripHub.PendingSubscribe(subscriber: s, id: id, since: since))
         } else {
@@ -206,9 +210,10 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
     }
 
     /// The trip's current snapshot when it is loaded (for HTTP), encoded once per `seq`.
-    public mutating func snapshot(_ tripId: String) -> Frame? {
+    /// With `compact`, the compact form when the trip allows it.
+    public mutating func snapshot(_ tripId: String, compact: Bool = false) -> Frame? {
         guard let i = hubs.index(forKey: tripId) else { return nil }
-        return hubs.values[i].snapshot()
+        return compact ? hubs.values[i].compactSnapshot() : hubs.values[i].snapshot()
     }
 
     /// Forgets everything (the server has stopped).

@@ -48,6 +48,11 @@ public struct TripHub<Subscriber: AnyObject> {
     public internal(set) var ring: EventRing
     /// The encoded snapshot for `map.seq`, built on first use and shared.
     private var snapshotFrame: Frame?
+    /// The compact snapshot for `map.seq`, built only when someone asks, and shared.
+    private var compactFrame: Frame?
+    /// Subscribers that asked for the compact snapshot (every snapshot they get, resyncs and
+    /// reloads included, is compact when the trip allows it). Empty for most trips.
+    public internal(set) var compactSubscribers: Set<ObjectIdentifier> = []
     /// A re-read from the outbox was asked for after a gap; later gaps wait for it.
     public internal(set) var rewatchPending = false
 
@@ -68,8 +73,35 @@ public struct TripHub<Subscriber: AnyObject> {
         return f
     }
 
+    /// The compact snapshot frame at the map's `seq` (encoded once, shared); the full one
+    /// when the trip is not a plain grid (`CompactSnapshot`).
+    mutating func compactSnapshot() -> Frame? {
+        guard let map else { return nil }
+        guard map.isGrid else { return snapshot() }
+        if let f = compactFrame { return f }
+        let f = Frame(CompactSnapshot.encode(map.snapshot), stream: true, tripId: tripId)
+        compactFrame = f
+        return f
+    }
+
+    /// The snapshot in the form `s` asked for.
+    mutating func snapshot(for s: Subscriber) -> Frame? {
+        if !compactSubscribers.isEmpty && compactSubscribers.contains(ObjectIdentifier(s)) { return compactSnapshot() }
+        return snapshot()
+    }
+
+    /// Remembers which form of snapshot `s` wants from now on.
+    mutating func setCompact(_ s: Subscriber, _ compact: Bool) {
+        if compact {
+            compactSubscribers.insert(ObjectIdentifier(s))
+        } else if !compactSubscribers.isEmpty {
+            compactSubscribers.remove(ObjectIdentifier(s))
+        }
+    }
+
     /// Removes `s` from whatever it was in (a resume in flight is thereby superseded).
     mutating func forget(_ s: Subscriber) {
+        if !compactSubscribers.isEmpty { compactSubscribers.remove(ObjectIdentifier(s)) }
         if let i = waitingIndex(s) {
             waiting.remove(at: i)
         } else if let i = resumeIndex(s) {
@@ -125,7 +157,7 @@ public struct TripHub<Subscriber: AnyObject> {
             return
         }
         live.append(s)
-        actions.append(.sendSnapshot(s, snapshot()!))
+        actions.append(.sendSnapshot(s, snapshot(for: s)!))
     }
 
     private func subscribedFrame(id: String?, epoch: String, seq: Int64) -> Frame {
@@ -138,6 +170,7 @@ public struct TripHub<Subscriber: AnyObject> {
         map = TripMap(snap)
         ring.removeAll()
         snapshotFrame = nil
+        compactFrame = nil
         // The watch below reads the outbox from here anyway.
         rewatchPending = false
         actions.append(.watch(tripId: tripId, afterSeq: snap.seq))
@@ -159,7 +192,7 @@ public struct TripHub<Subscriber: AnyObject> {
         live.append(s)
         guard case let .success(.some(events)) = result else {
             // History no longer kept (pruned, another epoch), or the read failed.
-            actions.append(.sendSnapshot(s, snapshot()!))
+            actions.append(.sendSnapshot(s, snapshot(for: s)!))
             return
         }
         var frames = events.map(\.frame)
@@ -176,6 +209,7 @@ public struct TripHub<Subscriber: AnyObject> {
         switch map!.apply(e) {
         case .applied:
             snapshotFrame = nil
+            compactFrame = nil
             rewatchPending = false
             ring.append(EventFrame(seq: e.seq, frame: frame))
             if resuming.isEmpty { return .deliver(live: live, buffered: 0, resync: []) }
@@ -221,6 +255,7 @@ public struct TripHub<Subscriber: AnyObject> {
         map = nil
         ring.removeAll()
         snapshotFrame = nil
+        compactFrame = nil
         var i = 0
         while i < live.count {
             waiting.append(PendingSubscribe(subscriber: live[i], id: nil, since: nil))
@@ -240,7 +275,7 @@ public struct TripHub<Subscriber: AnyObject> {
     /// A snapshot for a subscriber whose send queue overflowed and drained; nil while the
     /// trip is loading (the subscriber then waits for it).
     mutating func resyncSnapshot(_ s: Subscriber) -> Frame? {
-        if map != nil { return snapshot() }
+        if map != nil { return snapshot(for: s) }
         if waitingIndex(s) == nil {
             waiting.append(PendingSubscribe(subscriber: s, id: nil, since: nil))
         }

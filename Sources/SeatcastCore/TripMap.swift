@@ -5,6 +5,10 @@
 public struct TripMap: Sendable {
     public private(set) var snapshot: TripSnapshot
     private var index: [String: Int]
+    /// The seats are exactly the `rows` x `cols` grid, row-major, named by `SeatNumbering`:
+    /// the compact snapshot can describe the trip (see `CompactSnapshot`). Events never
+    /// change the layout, so this holds for the map's lifetime.
+    public let isGrid: Bool
 
     public enum ApplyResult: Equatable, Sendable {
         /// The event was the next one and is now part of the map.
@@ -22,6 +26,7 @@ public struct TripMap: Sendable {
         var index = [String: Int](minimumCapacity: snapshot.seats.count)
         for (i, s) in snapshot.seats.enumerated() { index[s.seatNo] = i }
         self.index = index
+        isGrid = CompactSnapshot.isGrid(snapshot)
     }
 
     public var seq: Int64 { snapshot.seq }

@@ -1,5 +1,15 @@
 /// Syntax of identifiers on the wire. Validated before anything reaches the database.
 public enum Validation {
+    /// Trip sizes (`trip create`, the `trips` table's checks, migration 0006): rows and
+    /// columns 1 to 1,000 each, at most 100,000 seats.
+    public static let maxTripRows = 1000
+    public static let maxTripCols = 1000
+    public static let maxTripSeats = 100_000
+
+    public static func isTripSize(rows: Int, cols: Int) -> Bool {
+        (1...maxTripRows).contains(rows) && (1...maxTripCols).contains(cols) && rows * cols <= maxTripSeats
+    }
+
     /// Trip ids: 1 to 64 of `A-Z a-z 0-9 _ -`.
     public static func isTripId(_ s: String) -> Bool { isWord(s, min: 1, max: 64, extra: UInt8(ascii: "_")) }
 

@@ -104,6 +104,10 @@ public final class PostgresBackend: SeatBackend {
         read(reply) { store throws(PGError) in .success(try store.trips()) }
     }
 
+    public func trips(limit: Int, after: String?, reply: @escaping @Sendable (Result<[TripSummary], ProtocolError>) -> Void) {
+        read(reply) { store throws(PGError) in .success(try store.trips(limit: limit, after: after)) }
+    }
+
     public func health(reply: @escaping @Sendable (Bool) -> Void) {
         reader.queue.push(.read({ store throws(PGError) in
             try store.db.exec("SELECT 1")

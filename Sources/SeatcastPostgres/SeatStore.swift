@@ -47,6 +47,20 @@ public struct SeatStore {
         }
     }
 
+    /// One page of `trips()`: at most `limit` trips with `trip_id > after`, by trip id. The
+    /// counts are read for those trips only (the primary key's range, then their seats).
+    public func trips(limit: Int, after: String?) throws(PGError) -> [TripSummary] {
+        let r = try db.exec("""
+            SELECT t.trip_id, t.name,
+                   (SELECT count(*) FROM seats s WHERE s.trip_id = t.trip_id),
+                   (SELECT count(*) FROM seats s WHERE s.trip_id = t.trip_id AND s.status = 'available')
+            FROM trips t WHERE $1::text IS NULL OR t.trip_id > $1 ORDER BY t.trip_id LIMIT $2
+            """, [after, String(limit)])
+        return (0..<r.rowCount).map { i in
+            TripSummary(tripId: r.string(i, 0)!, name: r.string(i, 1)!, seats: r.int(i, 2)!, available: r.int(i, 3)!)
+        }
+    }
+
     /// Seats and stream position in one statement, hence one database snapshot:
     /// the map reflects exactly the events with `seq <= snapshot.seq`.
     public func snapshot(tripId: String) throws(PGError) -> TripSnapshot? {

@@ -108,6 +108,7 @@ final class HTTPHandler: LoopConfined {
         }
         let r = HTTPRequest(wsi: wsi, method: method, path: path,
                             ifNoneMatch: LWSHeader.value(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH))
+        if route != .file { r.query = LWSHeader.query(wsi) }
         inFlight += 1
         user.storeBytes(of: Unmanaged.passRetained(r).toOpaque(), as: UnsafeMutableRawPointer?.self)
         r.inCallback = true
@@ -174,17 +175,23 @@ final class HTTPHandler: LoopConfined {
             let text = metrics.render(hubs: trips.tripCount, extra: config.extraMetrics())
             respond(r, .text(200, text, type: "text/plain; version=0.0.4; charset=utf-8"))
         case .trips:
-            backend.trips(reply: entry.tripsReply(to: r))
+            switch TripPage.parse(limit: r.query["limit"], after: r.query["after"]) {
+            case let .success(p):
+                backend.trips(limit: p.limit + 1, after: p.after, reply: entry.tripsReply(to: r, limit: p.limit))
+            case let .failure(e):
+                respond(r, .json(400, Messages.error(e)))
+            }
         case let .trip(trip):
             guard Validation.isTripId(trip) else {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
                 return
             }
-            if let f = trips.snapshot(trip) {
+            let compact = LWSHeader.isSet(r.query["compact"])
+            if let f = trips.snapshot(trip, compact: compact) {
                 respond(r, HTTPResponse(status: 200, contentType: "application/json", body: f))
                 return
             }
-            backend.snapshot(tripId: trip, reply: entry.snapshotReply(to: r))
+            backend.snapshot(tripId: trip, reply: entry.snapshotReply(to: r, compact: compact))
         case let .audit(trip):
             guard Validation.isTripId(trip) else {
                 respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))

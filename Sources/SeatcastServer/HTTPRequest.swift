@@ -46,6 +46,8 @@ final class HTTPRequest: @unchecked Sendable {
     /// If-None-Match, for static files.
     let ifNoneMatch: String?
     var body: [UInt8] = []
+    /// The URL's query arguments (`?compact=1`, `?limit=&after=`).
+    var query: [String: String] = [:]
     /// The connection closed: drop the answer.
     var dead = false
     /// An answer chosen inside one of the connection's callbacks, on its way through the inbox.

@@ -14,3 +14,32 @@ enum LWSHeader {
         return String(decoding: buf.prefix(Int(copied)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+extension LWSHeader {
+    /// The URL's query arguments (lws splits them at `&` and URL-decodes each), by name;
+    /// `?compact` without a value maps to "". The first of a repeated name wins.
+    static func query(_ wsi: OpaquePointer) -> [String: String] {
+        var out: [String: String] = [:]
+        var buf = [CChar](repeating: 0, count: 512)
+        var i: Int32 = 0
+        while i < 32 {
+            let n = lws_hdr_copy_fragment(wsi, &buf, Int32(buf.count), WSI_TOKEN_HTTP_URI_ARGS, i)
+            guard n >= 0 else { break }
+            let arg = String(decoding: buf.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let eq = arg.firstIndex(of: "=") {
+                let k = String(arg[..<eq])
+                if out[k] == nil { out[k] = String(arg[arg.index(after: eq)...]) }
+            } else if out[arg] == nil {
+                out[arg] = ""
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// A yes/no query flag: present as `1`, `true` or with no value.
+    static func isSet(_ value: String?) -> Bool {
+        guard let value else { return false }
+        return value.isEmpty || value == "1" || value == "true"
+    }
+}

@@ -88,20 +88,21 @@ final class LoopEntry: Sendable, LoopConfined {
     }
 
     /// GET /api/trips.
-    func tripsReply(to r: HTTPRequest) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
+    func tripsReply(to r: HTTPRequest, limit: Int) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
         { result in
             switch result {
-            case let .success(list): self.push(.http(r, .json(200, Messages.trips(list))))
+            case let .success(list): self.push(.http(r, .json(200, TripPage.encode(list, limit: limit))))
             case let .failure(e): self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
             }
         }
     }
 
     /// GET /api/trips/{id} for a trip this instance has not loaded.
-    func snapshotReply(to r: HTTPRequest) -> @Sendable (Result<TripSnapshot, ProtocolError>) -> Void {
+    func snapshotReply(to r: HTTPRequest, compact: Bool = false) -> @Sendable (Result<TripSnapshot, ProtocolError>) -> Void {
         { result in
             switch result {
-            case let .success(s): self.push(.http(r, .json(200, Messages.snapshot(s))))
+            case let .success(s):
+                self.push(.http(r, .json(200, compact ? CompactSnapshot.encodeIfGrid(s) : Messages.snapshot(s))))
             case let .failure(e): self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
             }
         }

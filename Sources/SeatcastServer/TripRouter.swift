@@ -39,14 +39,14 @@ final class TripRouter: LoopConfined {
     // MARK: Sessions
 
     /// `subscribe`, or a WebSocket opened on /ws/trips/{id}.
-    func subscribe(_ s: Session, tripId: String, since: StreamPosition?, id: String?) {
+    func subscribe(_ s: Session, tripId: String, since: StreamPosition?, id: String?, compact: Bool = false) {
         assertOnLoop()
         let following = s.subscriptions.contains(tripId)
         if !following && s.subscriptions.count >= config.limits.maxSubscriptions {
             sender.sendError(s, ProtocolError(.tooLarge, "at most \(config.limits.maxSubscriptions) subscriptions per connection", id: id))
             return
         }
-        machine.subscribe(s, to: tripId, since: since, id: id, into: &actions)
+        machine.subscribe(s, to: tripId, since: since, id: id, compact: compact, into: &actions)
         if !following {
             // The hub's own id string: shared, so a long trip id costs no memory per session.
             s.subscriptions.append(machine.hubs[tripId]?.tripId ?? tripId)
@@ -141,9 +141,9 @@ final class TripRouter: LoopConfined {
     // MARK: For HTTP and metrics
 
     /// The trip's snapshot when this instance has it loaded (encoded once per `seq`).
-    func snapshot(_ tripId: String) -> Frame? {
+    func snapshot(_ tripId: String, compact: Bool = false) -> Frame? {
         assertOnLoop()
-        return machine.snapshot(tripId)
+        return machine.snapshot(tripId, compact: compact)
     }
 
     /// Trips with a hub, loaded or loading.

@@ -92,7 +92,7 @@ final class WebSocketHandler: LoopConfined {
             return 0
         }
         if let trip = Self.webSocketTrip(path), !trip.isEmpty {
-            trips.subscribe(s, tripId: trip, since: nil, id: nil)
+            trips.subscribe(s, tripId: trip, since: nil, id: nil, compact: LWSHeader.isSet(LWSHeader.query(wsi)["compact"]))
         }
         return 0
     }
@@ -186,7 +186,7 @@ final class WebSocketHandler: LoopConfined {
         switch r.body {
         case let .subscribe(trip, since):
             metrics.requests["subscribe", default: 0] += 1
-            trips.subscribe(s, tripId: trip, since: since, id: r.id)
+            trips.subscribe(s, tripId: trip, since: since, id: r.id, compact: r.compact)
         case let .unsubscribe(trip):
             metrics.requests["unsubscribe", default: 0] += 1
             trips.unsubscribe(s, tripId: trip)

@@ -10,7 +10,12 @@ public struct ClientMap: Sendable {
         map = TripMap(try Self.parseSnapshot(json))
     }
 
+    /// A full or a compact (`"compact":true`) snapshot.
     public static func parseSnapshot(_ j: JSON) throws -> TripSnapshot {
+        if j["compact"] == .bool(true) {
+            guard let s = CompactSnapshot.decode(j) else { throw TestFailure("bad compact snapshot: \(j.text.prefix(200))") }
+            return s
+        }
         guard j.type == "snapshot", let trip = j["tripId"]?.stringValue, let seq = j["seq"]?.int64Value,
               let epoch = j["epoch"]?.stringValue, let rows = j["rows"]?.int64Value, let cols = j["cols"]?.int64Value,
               let seats = j["seats"]?.arrayValue else { throw TestFailure("not a snapshot: \(j.text.prefix(200))") }

@@ -2,15 +2,16 @@ import ArgumentParser
 import Foundation
 import SeatcastClient
 import SeatcastCore
+import SeatcastPostgres
 
 /// `seatcast bench SCENARIO`: load against a running server; scripts/bench.sh runs them all.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks against a running server: fanout, reserves, stampede, idle (see BENCHMARKS.md).")
+        abstract: "Benchmarks against a running server: fanout, reserves, stampede, idle, storm (see BENCHMARKS.md).")
 
     @OptionGroup var server: ServerOptions
-    @Argument(help: "fanout | reserves | stampede | idle") var scenario: String
+    @Argument(help: "fanout | reserves | stampede | idle | storm") var scenario: String
     @Option(help: "Trip to use (a fresh one per run).") var trip: String
     @Option(name: .customLong("server-pid"), help: "Server process id, for CPU and memory readings.") var serverPid: Int32?
     @Option(help: "fanout: subscribers.") var subscribers = 2000
@@ -27,9 +28,35 @@ struct BenchCommand: ParsableCommand {
     var handshakes = LoadClient.defaultHandshakes
     @Option(name: .customLong("target-ms"), help: "stampede: the summary counts runs within this many ms.")
     var targetMs: Double = 50
+    @Option(help: "storm: clients that open the trip (compact).") var clients = 10_000
+    @Option(help: "storm: clients that then reserve random seats.") var actors = 2000
+    @Option(name: .customLong("join-window"), help: "storm: seconds over which the clients connect.") var joinWindow: Double = 5
+    @Option(name: .customLong("sale-seconds"), help: "storm: seconds the actors reserve and release.") var saleSeconds: Double = 30
+    @Option(name: .customLong("database-url"), help: "storm: the server's database, to check every client's map against it (default: $DATABASE_URL).")
+    var databaseURL: String?
 
     func run() throws {
         let url = try server.resolved()
+        if scenario == "storm" {
+            guard let db = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+                throw ValidationError("storm needs --database-url (or DATABASE_URL) to check the clients' maps")
+            }
+            let trip = self.trip
+            print(Bench.storm(url: url, trip: trip, clients: clients, actors: actors, joinWindow: joinWindow,
+                              duration: saleSeconds, serverPid: serverPid, handshakes: handshakes) {
+                guard let conn = try? PGConnection(db), let snap = try? SeatStore(conn).snapshot(tripId: trip),
+                      CompactSnapshot.isGrid(snap) else { return nil }
+                let status = snap.seats.map { s -> UInt8 in
+                    switch s.status {
+                    case .available: return UInt8(ascii: "a")
+                    case .held: return UInt8(ascii: "h")
+                    case .booked: return UInt8(ascii: "b")
+                    }
+                }
+                return (snap.seq, status)
+            })
+            return
+        }
         let seats = Bench.seats(url: url, trip: trip)
         guard !seats.isEmpty else { throw ValidationError("trip \(trip) has no seats (does it exist?)") }
         switch scenario {

@@ -103,13 +103,16 @@ struct Trip: ParsableCommand {
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "Trip id: 1-64 of A-Z a-z 0-9 _ -") var id: String
         @Option(help: "Display name.") var name: String
-        @Option(help: "Rows (1-500).") var rows: Int
-        @Option(help: "Seats per row (1-100); up to 26 are lettered (12C), more are row-col (12-27).") var cols: Int
+        @Option(help: "Rows (1-1000); rows x cols at most 100,000.") var rows: Int
+        @Option(help: "Seats per row (1-1000); up to 26 are lettered (12C), more are row-col (12-27).") var cols: Int
 
         func validate() throws {
             guard Validation.isTripId(id) else { throw ValidationError("trip id must be 1-64 of A-Z a-z 0-9 _ -") }
-            guard (1...500).contains(rows) else { throw ValidationError("--rows must be 1...500") }
-            guard (1...100).contains(cols) else { throw ValidationError("--cols must be 1...100") }
+            guard (1...Validation.maxTripRows).contains(rows) else { throw ValidationError("--rows must be 1...\(Validation.maxTripRows)") }
+            guard (1...Validation.maxTripCols).contains(cols) else { throw ValidationError("--cols must be 1...\(Validation.maxTripCols)") }
+            guard Validation.isTripSize(rows: rows, cols: cols) else {
+                throw ValidationError("--rows x --cols must be at most \(Validation.maxTripSeats) seats")
+            }
             guard !name.isEmpty, name.count <= 200 else { throw ValidationError("--name must be 1-200 characters") }
         }
 

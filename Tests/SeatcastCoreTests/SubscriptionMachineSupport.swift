@@ -142,8 +142,19 @@ final class SubscriptionHarness {
     }
 
     @discardableResult
-    func subscribe(_ s: TestSubscriber, _ trip: String = "T", since: (String, Int64)? = nil, id: String? = nil) -> [PolicyAction] {
-        decide { m.subscribe(s, to: trip, since: since.map { StreamPosition(epoch: $0.0, seq: $0.1) }, id: id, into: &$0) }
+    func subscribe(_ s: TestSubscriber, _ trip: String = "T", since: (String, Int64)? = nil, id: String? = nil,
+                   compact: Bool = false) -> [PolicyAction] {
+        decide { m.subscribe(s, to: trip, since: since.map { StreamPosition(epoch: $0.0, seq: $0.1) }, id: id,
+                             compact: compact, into: &$0) }
+    }
+
+    /// The frames of the snapshots a decision sent, by subscriber name.
+    func snapshotFrames(_ body: (inout [SubscriptionMachine<TestSubscriber>.Action]) -> Void) -> [String: Frame] {
+        var actions: [SubscriptionMachine<TestSubscriber>.Action] = []
+        body(&actions)
+        var out: [String: Frame] = [:]
+        for case let .sendSnapshot(s, f) in actions { out[s.name] = f }
+        return out
     }
 
     @discardableResult

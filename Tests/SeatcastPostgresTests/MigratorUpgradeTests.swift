@@ -35,7 +35,7 @@ struct MigratorUpgradeTests {
                 let legacyCatalog = try catalog(db)
 
                 let report = try Migrator.run(db)
-                #expect(report.migrations == [4])
+                #expect(report.migrations == Array(4...Schema.migrations.count))
                 #expect(report.functions == Schema.functions.map(\.name))
                 #expect(try tables.map { try tableRows(db, $0) } == before)
 
@@ -47,7 +47,13 @@ struct MigratorUpgradeTests {
                 func tablesOnly(_ c: [String]) -> [String] {
                     c.filter { !$0.hasPrefix("function ") && !$0.contains("schema_functions") }
                 }
-                #expect(tablesOnly(legacyCatalog) == tablesOnly(freshCatalog))
+                // ... apart from what 0006 (stadium sizes, indexes on held seats) changed on purpose.
+                func before0006(_ c: [String]) -> [String] {
+                    c.filter { !$0.contains("trips_row_count_check") && !$0.contains("trips_col_count_check")
+                        && !$0.contains("trips_seat_count_check") && !$0.contains("seats_held_") }
+                }
+                #expect(before0006(tablesOnly(legacyCatalog)) == before0006(tablesOnly(freshCatalog)))
+                #expect(tablesOnly(freshCatalog).count - before0006(tablesOnly(freshCatalog)).count == 5)
                 #expect(legacyCatalog.filter { $0.hasPrefix("function ") } != freshCatalog.filter { $0.hasPrefix("function ") })
                 #expect(try functionNames(db) == Schema.functions.map(\.name))
                 let checksums = try Migrator.checksums(db)
