@@ -129,7 +129,7 @@ public struct SubscriptionMachine<Subscriber: AnyObject> {
         hubs.values[i].forget(s)
         hubs.values[i].setCompact(s, compact)
         if hubs.values[i].map == nil {
-            hubs.values[i].waiting.append(TripHub.PendingSubscribe(subscriber: s, id: id, since: since))
+            hubs.values[i].addWaiting(TripHub.PendingSubscribe(subscriber: s, id: id, since: since))
         } else {
             hubs.values[i].answer(s, since: since, id: id, token: token, into: &actions)
         }
