@@ -21,6 +21,8 @@ public struct AppConfig: Sendable {
     public var hangupSeconds: UInt16 = 75
     /// SO_SNDBUF per WebSocket; nil keeps the kernel's default (tests make it tiny).
     public var socketSendBuffer: Int?
+    /// libev/epoll event loop (false: lws's own poll(); env SEATCAST_EVENT_LOOP=poll).
+    public var useEpoll = true
 
     public init(databaseURL: String) { self.databaseURL = databaseURL }
 
@@ -32,6 +34,7 @@ public struct AppConfig: Sendable {
             throw ConfigError("DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
         }
         var c = AppConfig(databaseURL: url)
+        if env["SEATCAST_EVENT_LOOP"] == "poll" { c.useEpoll = false }
         if let p = env["PORT"] {
             guard let v = Int(p), (0...65535).contains(v) else { throw ConfigError("PORT must be 0...65535, got \(p)") }
             c.port = v

@@ -26,6 +26,7 @@ public final class Application: Sendable {
         sc.pingSeconds = config.pingSeconds
         sc.hangupSeconds = config.hangupSeconds
         sc.socketSendBuffer = config.socketSendBuffer
+        sc.useEpoll = config.useEpoll
         if !config.quiet {
             sc.log = { line in FileHandle.standardError.write(Data("seatcast: \(line)\n".utf8)) }
         }
