@@ -3,7 +3,7 @@ import SeatcastCore
 
 /// `seatcast watch`: a live seat map in the terminal. Subscribes, redraws on every
 /// snapshot and event, and after a lost connection reconnects with backoff and jitter,
-/// resuming from its last `seq` (PROTOCOL.md semantics 6).
+/// resuming from its last `seq` (docs/PROTOCOL.md semantics 6).
 public final class Watcher {
     let base: WebSocketURL
     let tripId: String

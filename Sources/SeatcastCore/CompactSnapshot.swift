@@ -1,4 +1,4 @@
-/// The compact form of a snapshot (PROTOCOL.md, "Compact snapshot"): one character per
+/// The compact form of a snapshot (docs/PROTOCOL.md, "Compact snapshot"): one character per
 /// seat, row-major (`a` available, `h` held, `b` booked), plus `until` of each held seat
 /// keyed by its 0-based index. Seat names are not sent: a client derives them from row
 /// and column with `SeatNumbering`.

@@ -1,5 +1,5 @@
 /// Appends JSON to a byte buffer. Used to encode every server message once; the
-/// caller decides the key order, which PROTOCOL.md's examples fix.
+/// caller decides the key order, which docs/PROTOCOL.md's examples fix.
 public struct JSONWriter: Sendable {
     public var bytes: [UInt8]
     private var needsComma: [Bool] = []

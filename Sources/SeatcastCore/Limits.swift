@@ -1,4 +1,4 @@
-/// The limits of PROTOCOL.md, with their defaults. All configurable.
+/// The limits of docs/PROTOCOL.md, with their defaults. All configurable.
 public struct Limits: Sendable, Equatable {
     /// Largest accepted message, bytes (after decompression). Over it: close 1009.
     public var maxMessageBytes = 64 * 1024

@@ -1,4 +1,4 @@
-// SeatcastCore: the pure part of seatcast. The wire protocol (PROTOCOL.md) as
+// SeatcastCore: the pure part of seatcast. The wire protocol (docs/PROTOCOL.md) as
 // types, its JSON codec, the domain (seat numbers, holds, limits), the in-memory
 // seat map of a trip and the rate limiter, plus the `SeatBackend` contract the
 // server and the PostgreSQL store meet on.

@@ -1,4 +1,4 @@
-/// Paging of `GET /api/trips` (PROTOCOL.md): `?limit=N` (default 100, at most 1,000) trips
+/// Paging of `GET /api/trips` (docs/PROTOCOL.md): `?limit=N` (default 100, at most 1,000) trips
 /// ordered by trip id, starting after `?after=TRIPID` (the last trip id of the previous
 /// page); the answer has `"next":"TRIPID"` (the value for the next page's `after`) when
 /// more trips follow.

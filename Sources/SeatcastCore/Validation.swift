@@ -16,7 +16,7 @@ public enum Validation {
     /// Seat numbers: 1 to 16 of `A-Z a-z 0-9 -` (`12C`, `3-27`).
     public static func isSeatNo(_ s: String) -> Bool { isWord(s, min: 1, max: 16, extra: nil) }
 
-    /// Hold tokens: 16 to 128 of `A-Z a-z 0-9 _ -` (PROTOCOL.md).
+    /// Hold tokens: 16 to 128 of `A-Z a-z 0-9 _ -` (docs/PROTOCOL.md).
     public static func isHoldToken(_ s: String) -> Bool { isWord(s, min: 16, max: 128, extra: UInt8(ascii: "_")) }
 
     private static func isWord(_ s: String, min: Int, max: Int, extra: UInt8?) -> Bool {

@@ -1,10 +1,10 @@
 import SeatcastCore
 
-// Owns: how a command's outcome is answered (PROTOCOL.md's reply shapes and HTTP statuses)
+// Owns: how a command's outcome is answered (docs/PROTOCOL.md's reply shapes and HTTP statuses)
 // and labelled in metrics. Pure; called on the database threads, in reply closures.
 
 enum CommandReply {
-    /// The reply to a command, as PROTOCOL.md shapes it.
+    /// The reply to a command, as docs/PROTOCOL.md shapes it.
     static func encode(_ o: CommandOutcome, id: String?, command c: Command) -> [UInt8] {
         switch o {
         case let .reserved(seats, until):
@@ -19,7 +19,7 @@ enum CommandReply {
         }
     }
 
-    /// The HTTP status of a command's answer (PROTOCOL.md, "HTTP").
+    /// The HTTP status of a command's answer (docs/PROTOCOL.md, "HTTP").
     static func httpStatus(_ o: CommandOutcome) -> Int {
         switch o {
         case .reserved, .confirmed, .released: return 200

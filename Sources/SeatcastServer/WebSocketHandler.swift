@@ -138,7 +138,7 @@ final class WebSocketHandler: LoopConfined {
         if s.outbox.closeCode != 0 { return 0 }
         let final = lws_is_final_fragment(s.wsi) != 0 && lws_remaining_packet_payload(s.wsi) == 0
         if s.rx.count + len > config.limits.maxMessageBytes {
-            // The one input whose only safe answer is closing (PROTOCOL.md: 1009).
+            // The one input whose only safe answer is closing (docs/PROTOCOL.md: 1009).
             var reason = Array("message too large".utf8)
             lws_close_reason(s.wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, &reason, reason.count)
             return -1

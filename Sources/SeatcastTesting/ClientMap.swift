@@ -1,6 +1,6 @@
 import SeatcastCore
 
-/// A client's view of a trip, built the way PROTOCOL.md tells clients to: take a
+/// A client's view of a trip, built the way docs/PROTOCOL.md tells clients to: take a
 /// snapshot, apply later events in seq order, replace everything on a new snapshot.
 public struct ClientMap: Sendable {
     public private(set) var map: TripMap

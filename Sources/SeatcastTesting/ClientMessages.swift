@@ -1,6 +1,6 @@
 import SeatcastCore
 
-// What a test client sends and reads: requests written as PROTOCOL.md shows them, and
+// What a test client sends and reads: requests written as docs/PROTOCOL.md shows them, and
 // the fields of a server message that tests look at most.
 
 /// A `reserve` request; without `hold` the server makes one.

@@ -1,7 +1,7 @@
 import Foundation
 import SeatcastCore
 
-/// A subscriber that follows a trip the way PROTOCOL.md tells clients to: its `ClientMap`
+/// A subscriber that follows a trip the way docs/PROTOCOL.md tells clients to: its `ClientMap`
 /// takes the snapshot and every event; on a seq gap it resubscribes with `since`
 /// (counted: the server is meant to heal gaps itself). Every trip event received is kept
 /// in `received`, in order. One thread uses it.

@@ -1,7 +1,7 @@
 import Testing
 @testable import SeatcastCore
 
-// The compact snapshot (PROTOCOL.md "Compact snapshot"): its exact bytes, that it says
+// The compact snapshot (docs/PROTOCOL.md "Compact snapshot"): its exact bytes, that it says
 // the same as the full snapshot seat by seat, when it is offered, and that the
 // subscription machine sends each subscriber the form it asked for, shared per `seq`, in
 // answers, resyncs, reloads and failed resumes alike.

@@ -6,7 +6,7 @@ private let untilMs: Int64 = 1_795_289_400_000
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-@Suite("Messages: server frames of PROTOCOL.md, byte for byte")
+@Suite("Messages: server frames of docs/PROTOCOL.md, byte for byte")
 struct MessagesGoldenTests {
     /// The timestamp used by the examples is the one `untilMs` stands for.
     @Test func exampleTimestamp() {
@@ -15,72 +15,72 @@ struct MessagesGoldenTests {
         #expect(Timestamp.iso8601(ms: untilMs) == "2026-11-21T19:30:00.000Z")
     }
 
-    /// `reserved` matches the PROTOCOL.md example.
+    /// `reserved` matches the docs/PROTOCOL.md example.
     @Test func reserved() {
         let expected = #"{"type":"reserved","id":"r17","tripId":"T1","seats":["3A","3B"],"hold":"<token>","until":"2026-11-21T19:30:00.000Z"}"#
         #expect(text(Messages.reserved(id: "r17", tripId: "T1", seats: ["3A", "3B"], hold: "<token>", untilMs: untilMs)) == expected)
     }
 
-    /// `confirmed` matches the PROTOCOL.md example.
+    /// `confirmed` matches the docs/PROTOCOL.md example.
     @Test func confirmed() {
         let expected = #"{"type":"confirmed","id":"r18","tripId":"T1","seats":["3A","3B"]}"#
         #expect(text(Messages.confirmed(id: "r18", tripId: "T1", seats: ["3A", "3B"])) == expected)
     }
 
-    /// `released` matches the PROTOCOL.md example.
+    /// `released` matches the docs/PROTOCOL.md example.
     @Test func released() {
         let expected = #"{"type":"released","id":"r19","tripId":"T1","seats":["3B"]}"#
         #expect(text(Messages.released(id: "r19", tripId: "T1", seats: ["3B"])) == expected)
     }
 
-    /// `rejected` matches the PROTOCOL.md example.
+    /// `rejected` matches the docs/PROTOCOL.md example.
     @Test func rejected() {
         let expected = #"{"type":"rejected","id":"r17","tripId":"T1","reason":"seat_taken","seats":["3B"]}"#
         #expect(text(Messages.rejected(id: "r17", tripId: "T1", reason: .seatTaken, seats: ["3B"])) == expected)
     }
 
-    /// `pong` matches the PROTOCOL.md example.
+    /// `pong` matches the docs/PROTOCOL.md example.
     @Test func pong() {
         #expect(text(Messages.pong(id: "p1")) == #"{"type":"pong","id":"p1"}"#)
     }
 
-    /// `error` matches the PROTOCOL.md example.
+    /// `error` matches the docs/PROTOCOL.md example.
     @Test func error() {
         let expected = #"{"type":"error","id":"r17","code":"bad_request","message":"seats must be a non-empty list"}"#
         let e = ProtocolError(.badRequest, "seats must be a non-empty list", id: "r17")
         #expect(text(Messages.error(e)) == expected)
     }
 
-    /// `seat_locked` matches the PROTOCOL.md example.
+    /// `seat_locked` matches the docs/PROTOCOL.md example.
     @Test func seatLocked() {
         let expected = #"{"type":"seat_locked","tripId":"T1","seatNo":"3A","seq":42,"until":"2026-11-21T19:30:00.000Z"}"#
         #expect(text(Messages.event(TripEvent(tripId: "T1", seq: 42, seatNo: "3A", kind: .locked, untilMs: untilMs))) == expected)
     }
 
-    /// `seat_released` matches the PROTOCOL.md example.
+    /// `seat_released` matches the docs/PROTOCOL.md example.
     @Test func seatReleased() {
         let expected = #"{"type":"seat_released","tripId":"T1","seatNo":"3B","seq":43,"reason":"released"}"#
         #expect(text(Messages.event(TripEvent(tripId: "T1", seq: 43, seatNo: "3B", kind: .released, reason: "released"))) == expected)
     }
 
-    /// `seat_booked` matches the PROTOCOL.md example.
+    /// `seat_booked` matches the docs/PROTOCOL.md example.
     @Test func seatBooked() {
         let expected = #"{"type":"seat_booked","tripId":"T1","seatNo":"3A","seq":44}"#
         #expect(text(Messages.event(TripEvent(tripId: "T1", seq: 44, seatNo: "3A", kind: .booked))) == expected)
     }
 
-    /// `subscribed` matches the PROTOCOL.md example.
+    /// `subscribed` matches the docs/PROTOCOL.md example.
     @Test func subscribed() {
         #expect(text(Messages.subscribed(id: nil, tripId: "T1", epoch: "k3f9", seq: 41))
             == #"{"type":"subscribed","tripId":"T1","epoch":"k3f9","seq":41}"#)
     }
 
-    /// `unsubscribed` matches the PROTOCOL.md example.
+    /// `unsubscribed` matches the docs/PROTOCOL.md example.
     @Test func unsubscribed() {
         #expect(text(Messages.unsubscribed(id: nil, tripId: "T1")) == #"{"type":"unsubscribed","tripId":"T1"}"#)
     }
 
-    /// `snapshot` matches the PROTOCOL.md example, joined without whitespace between tokens.
+    /// `snapshot` matches the docs/PROTOCOL.md example, joined without whitespace between tokens.
     @Test func snapshot() {
         let asInProtocol = """
         {"type":"snapshot","tripId":"T1","name":"Accra - Kumasi 08:00","epoch":"k3f9","seq":41,
@@ -101,7 +101,7 @@ struct MessagesGoldenTests {
         #expect(text(Messages.snapshot(s)) == expected)
     }
 
-    /// The `GET /api/trips` list matches the shape of PROTOCOL.md.
+    /// The `GET /api/trips` list matches the shape of docs/PROTOCOL.md.
     @Test func trips() {
         let list = [TripSummary(tripId: "T1", name: "...", seats: 48, available: 45),
                     TripSummary(tripId: "T2", name: "Accra - Tamale", seats: 60, available: 0)]
@@ -223,14 +223,14 @@ struct DomainTests {
         #expect(SeatStatus(name: "") == nil)
     }
 
-    /// Event kinds map to the three event types of PROTOCOL.md.
+    /// Event kinds map to the three event types of docs/PROTOCOL.md.
     @Test func eventTypeNames() {
         #expect(TripEvent.Kind.locked.typeName == "seat_locked")
         #expect(TripEvent.Kind.released.typeName == "seat_released")
         #expect(TripEvent.Kind.booked.typeName == "seat_booked")
     }
 
-    /// Error codes carry the wire names of PROTOCOL.md semantics 8.
+    /// Error codes carry the wire names of docs/PROTOCOL.md semantics 8.
     @Test func errorCodeNames() {
         let codes: [ErrorCode] = [.badRequest, .unknownType, .unknownTrip, .unknownSeat, .tooLarge, .rateLimited, .unavailable, .internal]
         #expect(codes.map(\.rawValue) == ["bad_request", "unknown_type", "unknown_trip", "unknown_seat", "too_large",
@@ -251,14 +251,14 @@ struct DomainTests {
         #expect((400...599).contains(ErrorCode("future_code").httpStatus))
     }
 
-    /// Rejection reasons carry the wire names of PROTOCOL.md.
+    /// Rejection reasons carry the wire names of docs/PROTOCOL.md.
     @Test func rejectReasonNames() {
         #expect(RejectReason.seatTaken.rawValue == "seat_taken")
         #expect(RejectReason.notHeld.rawValue == "not_held")
         #expect(RejectReason.holdExpired.description == "hold_expired")
     }
 
-    /// The default limits are the ones PROTOCOL.md states.
+    /// The default limits are the ones docs/PROTOCOL.md states.
     @Test func defaultLimits() {
         let l = Limits()
         #expect(l.maxMessageBytes == 65536)

@@ -23,7 +23,7 @@ struct RequestDecoderWordsTests {
         ("?\n", Request(.help)),
     ]
 
-    /// Each word command of PROTOCOL.md (with websocat's trailing newline and extra whitespace) decodes to its request.
+    /// Each word command of docs/PROTOCOL.md (with websocat's trailing newline and extra whitespace) decodes to its request.
     @Test(arguments: cases)
     func words(text: String, expected: Request) {
         #expect(decode(text) == .success(expected))

@@ -106,7 +106,7 @@ struct TripMapTests {
         #expect(m.seq == 0)
     }
 
-    /// Applying the events of a run to a snapshot reproduces the later snapshot (PROTOCOL.md semantics 5).
+    /// Applying the events of a run to a snapshot reproduces the later snapshot (docs/PROTOCOL.md semantics 5).
     @Test func snapshotPlusEventsEqualsLaterSnapshot() {
         var m = makeMap()
         _ = m.apply(TripEvent(tripId: "T1", seq: 42, seatNo: "1A", kind: .locked, untilMs: until))

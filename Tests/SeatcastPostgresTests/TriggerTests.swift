@@ -200,7 +200,7 @@ struct TriggerTests {
         // Fails today: seat_events (and expired_holds) have no foreign key to trips and are not
         // cleared, so the old rows stay under the trip id. The new trip's events(afterSeq: 0)
         // returns the old epoch's events, and its first change collides with seat_events_pkey
-        // (trip_id, seq) = (id, 1), so every reserve fails (PROTOCOL.md semantics 1, 4, 5).
+        // (trip_id, seq) = (id, 1), so every reserve fails (docs/PROTOCOL.md semantics 1, 4, 5).
         let db = try TestDatabase.shared.connect()
         let store = SeatStore(db)
         let trip = try TestDatabase.shared.createTrip(rows: 2, cols: 2)

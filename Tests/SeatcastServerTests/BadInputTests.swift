@@ -5,7 +5,7 @@ import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct BadInputTests {
-    /// Every bad input of PROTOCOL.md semantics 8 gets its error code, the connection still answers ping, and no seat changes.
+    /// Every bad input of docs/PROTOCOL.md semantics 8 gets its error code, the connection still answers ping, and no seat changes.
     @Test func eachBadInputGetsItsCodeAndChangesNothing() throws {
         let db = TestDatabase.shared
         try TestServer.withTrip { server, trip in

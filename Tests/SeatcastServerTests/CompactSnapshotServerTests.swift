@@ -3,7 +3,7 @@ import SeatcastCore
 import SeatcastTesting
 import Testing
 
-// The compact snapshot end to end (PROTOCOL.md "Compact snapshot"): asked for over
+// The compact snapshot end to end (docs/PROTOCOL.md "Compact snapshot"): asked for over
 // WebSocket (`compact:true`, `?compact=1` on the trip URL) and HTTP (`?compact=1`, loaded
 // and not loaded), equal to the database and to the full form, followed by events, and
 // kept on resumes that end in a snapshot.

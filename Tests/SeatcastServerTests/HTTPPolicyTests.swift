@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 struct HTTPRouteTests {
-    /// Paths map to the routes PROTOCOL.md lists; anything outside /api, /healthz and /metrics is a file.
+    /// Paths map to the routes docs/PROTOCOL.md lists; anything outside /api, /healthz and /metrics is a file.
     @Test(arguments: [
         ("/healthz", HTTPRoute.health),
         ("/metrics", .metrics),

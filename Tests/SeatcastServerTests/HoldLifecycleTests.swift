@@ -5,7 +5,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1)))
 struct HoldLifecycleTests {
-    /// Confirm and release answer as PROTOCOL.md says (idempotent, default to the hold's seats) and broadcast seat_booked and seat_released.
+    /// Confirm and release answer as docs/PROTOCOL.md says (idempotent, default to the hold's seats) and broadcast seat_booked and seat_released.
     @Test func confirmAndRelease() throws {
         let db = TestDatabase.shared
         try TestServer.withTrip { server, trip in

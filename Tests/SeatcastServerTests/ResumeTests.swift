@@ -3,7 +3,7 @@ import SeatcastCore
 import SeatcastTesting
 import Testing
 
-/// PROTOCOL.md semantics 4-6: `subscribe` with `since` replays exactly the missed events
+/// docs/PROTOCOL.md semantics 4-6: `subscribe` with `since` replays exactly the missed events
 /// (from the ring, the outbox, on any instance, across restarts), or answers with a
 /// fresh `snapshot` when it cannot.
 @Suite(.serialized, .timeLimit(.minutes(2)))

@@ -1,4 +1,4 @@
-/// The rights table of PROTOCOL.md (version 1.1, "Who may do what") as a pure
+/// The rights table of docs/PROTOCOL.md (version 1.1, "Who may do what") as a pure
 /// function: who (`Principal`) may do what (`Action`), under the server's flags.
 ///
 /// `unauthorized` (HTTP 401) means "present valid credentials": only `anonymous`

@@ -1,4 +1,4 @@
-/// What a verified buyer token says (PROTOCOL.md, version 1.1, "Who may do what").
+/// What a verified buyer token says (docs/PROTOCOL.md, version 1.1, "Who may do what").
 public struct BuyerClaims: Hashable, Sendable {
     /// The buyer id: 1 to 128 Unicode scalars, no control characters.
     public var sub: String

@@ -1,5 +1,5 @@
 /// Buyer tokens: HS256 JSON Web Tokens (RFC 7519, compact JWS of RFC 7515) that
-/// the site's backend mints and seatcast verifies (PROTOCOL.md, version 1.1, "Who
+/// the site's backend mints and seatcast verifies (docs/PROTOCOL.md, version 1.1, "Who
 /// may do what").
 ///
 /// Only HS256 exists here. The algorithm is fixed by seatcast, never taken from the

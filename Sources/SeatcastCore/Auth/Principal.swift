@@ -1,4 +1,4 @@
-/// Who is asking (PROTOCOL.md, version 1.1, "Who may do what"). The edges decide it
+/// Who is asking (docs/PROTOCOL.md, version 1.1, "Who may do what"). The edges decide it
 /// once per connection or HTTP request; `AccessPolicy` decides what it may do.
 public enum Principal: Hashable, Sendable {
     /// A server with no secrets configured: everyone, as in version 1.

@@ -12,7 +12,7 @@ private let everyAction: [AccessPolicy.Action] = [
     .releaseAny(tripId: "T1"), .confirm(tripId: "T1"), .listTrips, .createTrip, .deleteTrip, .refreshToken,
 ]
 
-/// One test per cell of PROTOCOL.md's "Who may do what" table (version 1.1), by row, then column.
+/// One test per cell of docs/PROTOCOL.md's "Who may do what" table (version 1.1), by row, then column.
 @Suite("AccessPolicy")
 struct AccessPolicyTests {
     // MARK: subscribe, snapshots, GET /api
