@@ -169,7 +169,7 @@ private func catchUp(_ c: WSClient, _ map: inout ClientMap, to target: Int64) th
 /// Reads one subscriber on its own thread, applying every message, until its map reaches
 /// the seq given to `finish(at:)`; records when each event arrived. The test thread reads
 /// `map`, `error`, `snapshots` and `arrivals` only after `wait`.
-private final class StreamReader: @unchecked Sendable {
+final class StreamReader: @unchecked Sendable {
     let client: WSClient
     var map: ClientMap
     var error: Error?
@@ -247,7 +247,7 @@ private final class StreamReader: @unchecked Sendable {
 /// Makes seat changes by SQL, as an operator would: each statement flips every seat of the
 /// trip between available and booked, so it commits one event per seat. Before each round
 /// it waits until `readers` have every event so far: a reading client is never a round behind.
-private final class EventProducer {
+final class EventProducer {
     let trip: String
     let perStatement: Int
     let readers: [StreamReader]
