@@ -8,10 +8,25 @@ public struct StreamPosition: Sendable, Equatable {
     }
 }
 
+/// What a `reserve` asks for: seats by name, or the best `count` seats, which the store
+/// picks in the same transaction (PROTOCOL.md 1.1, "Best available"). An array literal is
+/// a list of seats: `.reserve(tripId: "T1", seats: ["3A"], hold: h)`.
+public enum SeatSelection: Sendable, Equatable, ExpressibleByArrayLiteral {
+    /// These seats, all or none.
+    case listed([String])
+    /// The best `count` available seats: lowest row first, then nearest the middle column
+    /// (of two equally near, the lower column). With `together`, `count` consecutive
+    /// columns of one row: lowest row, then the block whose centre is nearest the middle,
+    /// then the lower first column.
+    case best(count: Int, together: Bool)
+
+    public init(arrayLiteral seats: String...) { self = .listed(seats) }
+}
+
 /// A seat-changing request as the store executes it. The hold token is always
 /// present here: the server generates one for a `reserve` that has none.
 public enum Command: Sendable, Equatable {
-    case reserve(tripId: String, seats: [String], hold: String)
+    case reserve(tripId: String, seats: SeatSelection, hold: String)
     /// `seats == nil`: every seat of the hold on that trip.
     case confirm(tripId: String, seats: [String]?, hold: String)
     case release(tripId: String, seats: [String]?, hold: String)
@@ -37,7 +52,7 @@ public struct Request: Sendable, Equatable {
     public enum Body: Sendable, Equatable {
         case subscribe(tripId: String, since: StreamPosition?)
         case unsubscribe(tripId: String)
-        case reserve(tripId: String, seats: [String], hold: String?)
+        case reserve(tripId: String, seats: SeatSelection, hold: String?)
         case confirm(tripId: String, seats: [String]?, hold: String)
         case release(tripId: String, seats: [String]?, hold: String)
         case ping

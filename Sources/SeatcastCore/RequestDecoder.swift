@@ -7,8 +7,8 @@ public struct RequestDecoder: Sendable {
 
     public static let helpText = """
     seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | unsubscribe | ping. \
-    Words: sub TRIP | unsub TRIP | reserve TRIP SEAT... [hold=TOKEN] | confirm TRIP HOLD [SEAT...] | \
-    release TRIP HOLD [SEAT...] | ping | help
+    Words: sub TRIP | unsub TRIP | reserve TRIP SEAT... [hold=TOKEN] | reserve TRIP COUNT [together] [hold=TOKEN] | \
+    confirm TRIP HOLD [SEAT...] | release TRIP HOLD [SEAT...] | ping | help
     """
 
     /// Decodes one complete text message.
@@ -91,9 +91,7 @@ public struct RequestDecoder: Sendable {
                 return .success(Request(id: id, .unsubscribe(tripId: try tripId(json))))
             case "reserve":
                 let trip = try tripId(json)
-                guard let seats = try seatList(json) else {
-                    throw ProtocolError(.badRequest, "seats must be a non-empty list")
-                }
+                let seats = try seatSelection(json)
                 var hold: String?
                 if let h = json["hold"], h != .null { hold = try holdToken(h) }
                 return .success(Request(id: id, .reserve(tripId: trip, seats: seats, hold: hold)))
@@ -132,6 +130,36 @@ public struct RequestDecoder: Sendable {
             throw ProtocolError(.badRequest, "hold must be 16 to 128 characters of A-Z a-z 0-9 _ -")
         }
         return s
+    }
+
+    /// What a `reserve` asks for: `seats`/`seatNo`, or `count` with an optional `together`
+    /// (best available), never both.
+    func seatSelection(_ json: JSON) throws -> SeatSelection {
+        func given(_ key: String) -> JSON? { json[key].flatMap { $0 == .null ? nil : $0 } }
+        let together = given("together")
+        guard let count = given("count") else {
+            if together != nil { throw ProtocolError(.badRequest, "together goes with count") }
+            guard let seats = try seatList(json) else { throw ProtocolError(.badRequest, "seats must be a non-empty list") }
+            return .listed(seats)
+        }
+        if given("seats") != nil || given("seatNo") != nil {
+            throw ProtocolError(.badRequest, "give either seats or count, not both")
+        }
+        return .best(count: try seatCount(count), together: try together.map { v in
+            guard case let .bool(b) = v else { throw ProtocolError(.badRequest, "together must be true or false") }
+            return b
+        } ?? false)
+    }
+
+    /// `count` of a best-available reserve: 1 to the seats-per-request limit.
+    func seatCount(_ v: JSON) throws -> Int {
+        guard let n = v.int64Value, n >= 1 else {
+            throw ProtocolError(.badRequest, "count must be a whole number from 1 to \(limits.maxSeatsPerRequest)")
+        }
+        if n > Int64(limits.maxSeatsPerRequest) {
+            throw ProtocolError(.tooLarge, "at most \(limits.maxSeatsPerRequest) seats per request")
+        }
+        return Int(n)
     }
 
     /// `seats` (a list) or `seatNo` (one string); nil when neither is given.
@@ -197,7 +225,7 @@ public struct RequestDecoder: Sendable {
             case "unsub", "unsubscribe":
                 return .success(Request(.unsubscribe(tripId: try trip(0, usage: "unsub TRIP"))))
             case "reserve":
-                let usage = "reserve TRIP SEAT... [hold=TOKEN]"
+                let usage = "reserve TRIP SEAT... [hold=TOKEN] | reserve TRIP COUNT [together] [hold=TOKEN]"
                 let t = try trip(0, usage: usage)
                 var hold: String?
                 var seats: [String] = []
@@ -209,7 +237,16 @@ public struct RequestDecoder: Sendable {
                     }
                 }
                 if seats.isEmpty { throw ProtocolError(.badRequest, "usage: \(usage)") }
-                return .success(Request(.reserve(tripId: t, seats: try checkSeats(seats), hold: hold)))
+                // A number where the first seat would be is a count: the best seats.
+                if let first = seats.first, !first.isEmpty, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                    let rest = seats.dropFirst()
+                    guard rest.isEmpty || (rest.count == 1 && rest.first!.lowercased() == "together") else {
+                        throw ProtocolError(.badRequest, "usage: \(usage)")
+                    }
+                    let count = try seatCount(.number(Double(first.prefix(18)) ?? .infinity))
+                    return .success(Request(.reserve(tripId: t, seats: .best(count: count, together: !rest.isEmpty), hold: hold)))
+                }
+                return .success(Request(.reserve(tripId: t, seats: .listed(try checkSeats(seats)), hold: hold)))
             case "confirm", "release":
                 let usage = "\(verb.lowercased()) TRIP HOLD [SEAT...]"
                 let t = try trip(0, usage: usage)

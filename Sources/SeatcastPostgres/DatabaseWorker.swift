@@ -251,10 +251,12 @@ final class DatabaseWorker: Sendable {
         return true
     }
 
-    /// Multi-seat reserves and confirms run in a subtransaction inside seatcast_apply.
+    /// Multi-seat reserves, best-available reserves (seatcast_best) and confirms run in a
+    /// subtransaction inside seatcast_apply.
     static func usesSubtransaction(_ c: Command) -> Bool {
         switch c {
-        case let .reserve(_, seats, _): return seats.count > 1
+        case let .reserve(_, .listed(seats), _): return seats.count > 1
+        case .reserve(_, .best, _): return true
         case .confirm: return true
         case .release: return false
         }

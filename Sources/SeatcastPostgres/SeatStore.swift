@@ -111,8 +111,11 @@ public struct SeatStore {
             w.beginObject()
             if i < groups.count, let g = groups[i] { w.field("grp", g) }
             switch c {
-            case let .reserve(t, seats, hold):
+            case let .reserve(t, .listed(seats), hold):
                 w.field("op", "reserve"); w.field("trip", t); w.field("hold", hold); w.field("seats", strings: seats)
+            case let .reserve(t, .best(count, together), hold):
+                w.field("op", "reserve"); w.field("trip", t); w.field("hold", hold); w.field("count", count)
+                w.key("together"); w.bool(together)
             case let .confirm(t, seats, hold):
                 w.field("op", "confirm"); w.field("trip", t); w.field("hold", hold)
                 if let seats { w.field("seats", strings: seats) }
@@ -144,7 +147,7 @@ public struct SeatStore {
         return commands.enumerated().map { i, c in
             let want: Int
             switch c {
-            case let .reserve(_, seats, _) where seats.count == 1: want = 0
+            case let .reserve(_, .listed(seats), _) where seats.count == 1: want = 0
             case .release(_, .some, _): want = 1
             default: want = 2
             }

@@ -159,7 +159,7 @@ struct RequestDecoderGoldenTests {
         let seats = (1...10).map { "\($0)A" }
         let list = seats.map { "\"\($0)\"" }.joined(separator: ",")
         #expect(decode(#"{"type":"reserve","tripId":"T1","seats":[\#(list)]}"#)
-            == .success(Request(.reserve(tripId: "T1", seats: seats, hold: nil))))
+            == .success(Request(.reserve(tripId: "T1", seats: .listed(seats), hold: nil))))
     }
 }
 

@@ -25,7 +25,7 @@ import Testing
             switch rng.next() % 9 {
             case 0, 1, 2: c = .reserve(tripId: "", seats: [seats[0]], hold: hold)
             case 3: c = .reserve(tripId: "", seats: [seats[seats.count - 1]], hold: hold)
-            case 4: c = .reserve(tripId: "", seats: seats, hold: hold)
+            case 4: c = .reserve(tripId: "", seats: .listed(seats), hold: hold)
             case 5, 6: c = .release(tripId: "", seats: seats, hold: hold)
             case 7: c = .release(tripId: "", seats: nil, hold: hold)
             default: c = .confirm(tripId: "", seats: rng.next() % 2 == 0 ? nil : [seats[0]], hold: hold)

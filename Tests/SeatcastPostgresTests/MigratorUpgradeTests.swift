@@ -104,7 +104,7 @@ struct MigratorUpgradeTests {
                         let listed = odd ? seats + ["99Z"] : seats
                         switch rng.next() % 8 {
                         case 0, 1, 2: commands.append(.reserve(tripId: t, seats: [odd ? "99Z" : seats[0]], hold: hold))
-                        case 3: commands.append(.reserve(tripId: t, seats: listed, hold: hold))
+                        case 3: commands.append(.reserve(tripId: t, seats: .listed(listed), hold: hold))
                         case 4: commands.append(.release(tripId: t, seats: listed, hold: hold))
                         case 5: commands.append(.release(tripId: t, seats: nil, hold: hold))
                         default: commands.append(.confirm(tripId: t, seats: rng.next() % 2 == 0 ? nil : [listed[0], listed[listed.count - 1]], hold: hold))

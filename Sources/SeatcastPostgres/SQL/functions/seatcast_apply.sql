@@ -1,13 +1,14 @@
 -- seatcast_apply(p_reqs, p_ttl_ms): runs a batch of reserve/confirm/release requests in
 -- the caller's transaction and answers one row per request.
 --
--- What: p_reqs is a JSON array of {op, trip, hold, seats?, grp?}; a new hold lasts
---   p_ttl_ms. Each seat change is one conditional UPDATE (no read-then-write); a
---   multi-seat request that cannot take every seat is rolled back alone (a
---   subtransaction), so requests in one batch never see each other's failures. Result:
---   idx (the request's position in p_reqs), outcome (reserved | confirmed | released |
---   rejected:<reason> | error:<code>), seat_list, until_ms (reserves). These four names
---   are the contract with SeatStore.apply, which is why they have no prefix.
+-- What: p_reqs is a JSON array of {op, trip, hold, seats?, count?, together?, grp?}; a
+--   new hold lasts p_ttl_ms. Each seat change is one conditional UPDATE (no
+--   read-then-write); a multi-seat request that cannot take every seat is rolled back
+--   alone (a subtransaction), so requests in one batch never see each other's failures.
+--   Result: idx (the request's position in p_reqs), outcome (reserved | confirmed |
+--   released | rejected:<reason> | error:<code>), seat_list, until_ms (reserves). These
+--   four names are the contract with SeatStore.apply, which is why they have no prefix.
+--   A reserve with a count instead of seats (best available) is seatcast_best's.
 --   The function has four parts, in this order:
 --   1. group '{{grp_single_seat_reserve}}' (single-seat reserves) and
 --   2. group '{{grp_listed_release}}' (releases of listed seats), each run set-wise, for requests
@@ -22,8 +23,10 @@
 --   BEGIN; SELECT ... FROM seatcast_apply(...); COMMIT (one transaction per batch).
 -- Lock order: first seat rows, then trip rows, never the other way round.
 --   Seat rows: in parts 1 to 3, the rows each statement changes (taken, re-held as a
---   retry, booked or released), locked as each statement reaches them; the row trigger
---   may also wait for an expired_holds key another transaction is recording.
+--   retry, booked or released), locked as each statement reaches them (a release locks
+--   the hold's seats first, in row/column order; seatcast_best has its own order, in its
+--   header); the row trigger may also wait for an expired_holds key another transaction
+--   is recording.
 --   Trip rows: in part 4 only, one per trip with events, in trip_id order, each held to
 --   commit. Every writer takes trip rows in trip_id order after its seat rows (the
 --   statement trigger does too), so trip rows never deadlock, and per trip seq order is
@@ -192,7 +195,21 @@ BEGIN
     v_hash := sha256(convert_to(v_req->>'hold', 'UTF8'));
     outcome := NULL; seat_list := NULL; until_ms := NULL;
 
-    IF v_op = 'reserve' THEN
+    IF v_op = 'reserve' AND v_req ? 'count' THEN
+      -- Best available: seatcast_best picks and takes the seats.
+      SELECT b.outcome, b.seat_list INTO outcome, seat_list
+        FROM seatcast_best(v_trip, (v_req->>'count')::int, coalesce((v_req->>'together')::boolean, false),
+                           v_hash, v_new_until) b;
+      IF outcome = 'reserved' THEN
+        until_ms := floor(extract(epoch FROM v_new_until) * 1000)::bigint;
+        v_ev_trip := v_ev_trip || array_fill(v_trip, ARRAY[cardinality(seat_list)]);
+        v_ev_seat := v_ev_seat || seat_list;
+        v_ev_kind := v_ev_kind || array_fill('locked'::text, ARRAY[cardinality(seat_list)]);
+        v_ev_until := v_ev_until || array_fill(v_new_until, ARRAY[cardinality(seat_list)]);
+        v_ev_reason := v_ev_reason || array_fill(NULL::text, ARRAY[cardinality(seat_list)]);
+      END IF;
+
+    ELSIF v_op = 'reserve' THEN
       IF cardinality(v_seats) = 1 THEN
         -- Take it (free, or held under an expired hold, ours included) ...
         UPDATE seats SET status = 'held', hold_hash = v_hash, until = v_new_until

@@ -1,0 +1,176 @@
+-- seatcast_best(p_trip, p_count, p_together, p_hash, p_until): a best-available reserve.
+-- Takes the best p_count free seats of p_trip for the hold p_hash until p_until, and
+-- answers one row: ('reserved', the seats in row and column order),
+-- ('rejected:not_enough_seats', '{}'), ('error:unknown_trip', NULL) or
+-- ('error:unavailable', NULL) (see the bound below).
+--
+-- What: "free" is what a reserve may take: available, or held with until <= now().
+--   Best first: lowest row, then nearest the middle column, then the lower column. In
+--   whole numbers, a seat in column c of a trip with C columns is 2|c - (C+1)/2| =
+--   |2c - C - 1| from the middle, so with an even C the two middle columns tie and the
+--   lower one wins. With p_together, the seats are p_count consecutive columns s ..
+--   s+p_count-1 of one row (a block); best block: lowest row, then the block whose centre
+--   s + (p_count-1)/2 is nearest the middle (|2s + p_count - C - 2|), then the lower s.
+--   Two phases, each trying one candidate at a time, every try in a subtransaction of
+--   its own (a BEGIN ... EXCEPTION block) so a failed try releases the row locks it took:
+--   A. Without waiting. Singles: the p_count best free seats FOR UPDATE SKIP LOCKED, in
+--      one statement (LIMIT is applied after the locks, so skipped rows do not count).
+--      Blocks: read the best block among free seats (no locks), then lock exactly its
+--      seats FOR UPDATE SKIP LOCKED; if one of them is locked by another transaction (or
+--      was just taken), remember it as skipped, release the rest, and read the next best
+--      block without the skipped seats. Concurrent requests thus spread over different
+--      candidates instead of queueing behind the best one.
+--   B. Only when A found nothing: the view without locked seats may be incomplete (a
+--      locked seat may still come free: a try that fails, a release, a rollback). Read
+--      the best candidate among all free seats, locked or not, and lock its seats
+--      waiting (FOR UPDATE, in row/column order); after the waits each is re-checked.
+--      All still free: take them. Else another transaction committed taking one of them:
+--      release the rest, read again. It answers not_enough_seats only when a read finds no
+--      candidate at all: at that read's snapshot the trip had no room.
+--   The seats taken are changed by one conditional UPDATE (free, on rows this
+--   transaction has locked), so no seat is ever given twice: two transactions cannot
+--   both hold a row's lock, and the later one re-checks the row after the first
+--   commits. No read-then-write without a lock anywhere.
+--   Bound: a failed phase-B try means another transaction took one of its seats, so
+--   without concurrent releases phase B tries at most as many times as the trip has
+--   seats; past that many tries (only under constant churn) it gives up with
+--   error:unavailable rather than loop on.
+-- Called by: seatcast_apply (part 3), for a reserve with a count, inside the batch's
+--   transaction; the caller writes the outbox events.
+-- Lock order: seat rows of p_trip only, never a trip row. Phase A never waits (SKIP
+--   LOCKED). Phase B waits for the seats of one candidate at a time, in (row, column)
+--   order, holding no other lock of this request (a failed try's locks are released);
+--   the batch's earlier requests may hold seat rows meanwhile, so, like any multi-seat
+--   reserve, it can deadlock with another instance's batch: PostgreSQL aborts one, and
+--   DatabaseWorker.runBatch runs that batch again.
+-- NOTIFY: none (seatcast_apply rings the doorbell for its batch).
+CREATE OR REPLACE FUNCTION seatcast_best(p_trip text, p_count int, p_together boolean, p_hash bytea, p_until timestamptz)
+RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
+DECLARE
+  v_cols int;
+  v_seats int;
+  v_pick text[];
+  v_locked text[];
+  v_skip text[] := '{}';
+  v_tries int := 0;
+BEGIN
+  SELECT t.col_count, t.row_count * t.col_count INTO v_cols, v_seats FROM trips t WHERE t.trip_id = p_trip;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'error:unknown_trip'::text, NULL::text[];
+    RETURN;
+  END IF;
+  IF p_count IS NULL OR p_count < 1 THEN
+    RETURN QUERY SELECT 'error:bad_request'::text, NULL::text[];
+    RETURN;
+  END IF;
+
+  -- A. Without waiting.
+  IF NOT p_together THEN
+    BEGIN
+      SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_locked
+        FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s
+               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+               ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
+               LIMIT p_count
+               FOR UPDATE SKIP LOCKED) x;
+      IF cardinality(v_locked) = p_count THEN
+        UPDATE seats s SET status = 'held', hold_hash = p_hash, until = p_until
+         WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_locked)
+           AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()));
+        RETURN QUERY SELECT 'reserved'::text, v_locked;
+        RETURN;
+      END IF;
+      RAISE EXCEPTION 'not enough unlocked seats' USING ERRCODE = 'SC002';
+    EXCEPTION WHEN SQLSTATE 'SC002' THEN
+      NULL;
+    END;
+  ELSE
+    LOOP
+      SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
+        FROM (SELECT f.row_no, f.col_no
+                FROM (SELECT s.row_no, s.col_no,
+                             count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
+                                            RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                        FROM seats s
+                       WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                         AND s.seat_no <> ALL (v_skip)) f
+               WHERE f.k = p_count
+               ORDER BY f.row_no, abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
+               LIMIT 1) b
+        JOIN seats s ON s.trip_id = p_trip AND s.row_no = b.row_no AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
+      EXIT WHEN v_pick IS NULL;
+      BEGIN
+        SELECT array_agg(x.seat_no) INTO v_locked
+          FROM (SELECT s.seat_no FROM seats s
+                 WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
+                   AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                 ORDER BY s.col_no
+                 FOR UPDATE SKIP LOCKED) x;
+        IF cardinality(v_locked) = p_count THEN
+          UPDATE seats s SET status = 'held', hold_hash = p_hash, until = p_until
+           WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
+             AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()));
+          RETURN QUERY SELECT 'reserved'::text, v_pick;
+          RETURN;
+        END IF;
+        v_skip := v_skip || ARRAY(SELECT p.x FROM unnest(v_pick) AS p(x) WHERE p.x <> ALL (coalesce(v_locked, '{}')));
+        RAISE EXCEPTION 'block not free' USING ERRCODE = 'SC002';
+      EXCEPTION WHEN SQLSTATE 'SC002' THEN
+        NULL;
+      END;
+    END LOOP;
+  END IF;
+
+  -- B. Waiting for locked seats, one candidate at a time.
+  LOOP
+    IF NOT p_together THEN
+      SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_pick
+        FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s
+               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+               ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
+               LIMIT p_count) x;
+      IF cardinality(v_pick) < p_count THEN
+        v_pick := NULL;
+      END IF;
+    ELSE
+      SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
+        FROM (SELECT f.row_no, f.col_no
+                FROM (SELECT s.row_no, s.col_no,
+                             count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
+                                            RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                        FROM seats s
+                       WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))) f
+               WHERE f.k = p_count
+               ORDER BY f.row_no, abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
+               LIMIT 1) b
+        JOIN seats s ON s.trip_id = p_trip AND s.row_no = b.row_no AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
+    END IF;
+    IF v_pick IS NULL THEN
+      RETURN QUERY SELECT 'rejected:not_enough_seats'::text, '{}'::text[];
+      RETURN;
+    END IF;
+    v_tries := v_tries + 1;
+    IF v_tries > v_seats THEN
+      RETURN QUERY SELECT 'error:unavailable'::text, NULL::text[];
+      RETURN;
+    END IF;
+    BEGIN
+      SELECT array_agg(x.seat_no) INTO v_locked
+        FROM (SELECT s.seat_no FROM seats s
+               WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
+                 AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+               ORDER BY s.row_no, s.col_no
+               FOR UPDATE) x;
+      IF cardinality(v_locked) = p_count THEN
+        UPDATE seats s SET status = 'held', hold_hash = p_hash, until = p_until
+         WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
+           AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()));
+        RETURN QUERY SELECT 'reserved'::text, v_pick;
+        RETURN;
+      END IF;
+      RAISE EXCEPTION 'taken meanwhile' USING ERRCODE = 'SC002';
+    EXCEPTION WHEN SQLSTATE 'SC002' THEN
+      NULL;
+    END;
+  END LOOP;
+END $$;

@@ -1,0 +1,193 @@
+import Foundation
+import SeatcastCore
+@testable import SeatcastPostgres
+import SeatcastTesting
+import Testing
+
+/// A best-available reserve of `count` seats (`together`: side by side in one row).
+func best(_ trip: String, _ count: Int, together: Bool = false, hold: String = newHold("best")) -> Command {
+    .reserve(tripId: trip, seats: .best(count: count, together: together), hold: hold)
+}
+
+/// The seats of a `reserved` outcome, nil for any other outcome.
+func reservedSeats(_ o: CommandOutcome) -> [String]? {
+    if case let .reserved(seats, _) = o { return seats }
+    return nil
+}
+
+/// `count` names per row, in the order given by `letters`, for rows 1...rows.
+func rowPattern(rows: Int, _ letters: [String]) -> [[String]] {
+    (1...rows).map { r in letters.map { "\(r)\($0)" } }
+}
+
+/// Best-available reserves (PROTOCOL.md 1.1) at the store: the documented order on empty
+/// trips (golden), and what a best-available reserve answers.
+@Suite("Best available")
+struct BestAvailableTests {
+    /// One seat at a time on an empty 20x4 trip: lowest row first, then nearest the middle; the two middle columns tie and the lower one (B) comes first, then C, then A and D (equally far: A first). Each answer is `reserved` with one locked event at the next seq; the 81st is `not_enough_seats` with no seats.
+    @Test func singlesOn20x4() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 20, cols: 4)
+        var got: [String] = []
+        for i in 1...80 {
+            let o = try apply(db, best(trip, 1))
+            let seats = try #require(reservedSeats(o), "request \(i): \(o)")
+            got += seats
+            let events = try SeatStore(db).events(tripId: trip, afterSeq: Int64(i - 1))
+            #expect(events == [TripEvent(tripId: trip, seq: Int64(i), seatNo: seats[0], kind: .locked, untilMs: reservedUntil(o))])
+        }
+        #expect(got == rowPattern(rows: 20, ["B", "C", "A", "D"]).flatMap { $0 })
+        #expect(try apply(db, best(trip, 1)) == .rejected(.notEnoughSeats, seats: []))
+        #expect(try lastSeq(db, trip) == 80)
+    }
+
+    /// One seat at a time on an empty 10x5 trip: C (the middle), then B and D (B first), then A and E.
+    @Test func singlesOn10x5() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 10, cols: 5)
+        let got = try (1...50).flatMap { _ in reservedSeats(try apply(db, best(trip, 1))) ?? ["?"] }
+        #expect(got == rowPattern(rows: 10, ["C", "B", "D", "A", "E"]).flatMap { $0 })
+        #expect(try apply(db, best(trip, 1)) == .rejected(.notEnoughSeats, seats: []))
+    }
+
+    /// Several seats not together take the best ones one by one, across rows, and answer them in row/column order.
+    @Test func severalNotTogether() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 20, cols: 4)
+        #expect(reservedSeats(try apply(db, best(trip, 3))) == ["1A", "1B", "1C"])
+        #expect(reservedSeats(try apply(db, best(trip, 3))) == ["1D", "2B", "2C"])
+        #expect(reservedSeats(try apply(db, best(trip, 1))) == ["2A"])
+        let five = try #require(reservedSeats(try apply(db, best(trip, 5))))
+        #expect(five == ["2D", "3A", "3B", "3C", "3D"])
+    }
+
+    /// Pairs together on an empty 20x4 trip: B+C of each row (the block centred on the middle), row by row; then A and D are left in every row, never side by side, so the 21st pair is `not_enough_seats`.
+    @Test func pairsOn20x4() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 20, cols: 4)
+        let got = try (1...20).map { _ in reservedSeats(try apply(db, best(trip, 2, together: true))) ?? [] }
+        #expect(got == rowPattern(rows: 20, ["B", "C"]))
+        #expect(try apply(db, best(trip, 2, together: true)) == .rejected(.notEnoughSeats, seats: []))
+        // Single seats are still there, and a not-together pair gets two of them.
+        #expect(reservedSeats(try apply(db, best(trip, 2))) == ["1A", "1D"])
+    }
+
+    /// Pairs together on an empty 10x5 trip: B+C and C+D are equally near the middle, the lower (B+C) wins; then D+E is the row's only pair; then the next row.
+    @Test func pairsOn10x5() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 10, cols: 5)
+        let got = try (1...20).map { _ in reservedSeats(try apply(db, best(trip, 2, together: true))) ?? [] }
+        #expect(got == (1...10).flatMap { r in [["\(r)B", "\(r)C"], ["\(r)D", "\(r)E"]] })
+        #expect(try apply(db, best(trip, 2, together: true)) == .rejected(.notEnoughSeats, seats: []))
+    }
+
+    /// Three together on 10x5 take B-D (centred); on 20x4 A-C and B-D tie and A-C (the lower) wins, then the row has D left; four together on 20x4 take whole rows; more than a row holds is never possible.
+    @Test func blocksOfThreeAndFour() throws {
+        let db = try TestDatabase.shared.connect()
+        let wide = try TestDatabase.shared.createTrip(rows: 10, cols: 5)
+        #expect(try (1...3).map { _ in reservedSeats(try apply(db, best(wide, 3, together: true))) ?? [] }
+                == rowPattern(rows: 3, ["B", "C", "D"]))
+        let narrow = try TestDatabase.shared.createTrip(rows: 20, cols: 4)
+        #expect(try (1...2).map { _ in reservedSeats(try apply(db, best(narrow, 3, together: true))) ?? [] }
+                == rowPattern(rows: 2, ["A", "B", "C"]))
+        #expect(reservedSeats(try apply(db, best(narrow, 4, together: true))) == ["3A", "3B", "3C", "3D"])
+        #expect(try apply(db, best(narrow, 5, together: true)) == .rejected(.notEnoughSeats, seats: []))
+        #expect(try apply(db, best(wide, 6, together: true)) == .rejected(.notEnoughSeats, seats: []))
+    }
+
+    /// Seats held, booked or taken are passed over; seats whose hold ran out count as free; the hold's seats are then its own (confirm all books them).
+    @Test func takenSeatsArePassedOver() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 3, cols: 4)
+        let other = newHold("other")
+        _ = try apply(db, .reserve(tripId: trip, seats: ["1B", "2C", "3B", "3C"], hold: other))
+        _ = try apply(db, .confirm(tripId: trip, seats: ["1B"], hold: other))
+        // Row 1 (1B booked) has one pair left, C+D; row 2 (2C held) has A+B; row 3 none.
+        let h = newHold("mine")
+        #expect(reservedSeats(try apply(db, best(trip, 2, together: true, hold: h))) == ["1C", "1D"])
+        #expect(reservedSeats(try apply(db, best(trip, 2, together: true))) == ["2A", "2B"])
+        #expect(try apply(db, best(trip, 2, together: true)) == .rejected(.notEnoughSeats, seats: []))
+        // 3B and 3C run out: the pair is free again.
+        try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no IN ('3B', '3C')", [trip])
+        #expect(reservedSeats(try apply(db, best(trip, 2, together: true))) == ["3B", "3C"])
+        #expect(try apply(db, .confirm(tripId: trip, seats: nil, hold: h)) == .confirmed(seats: ["1C", "1D"]))
+        #expect(try db.exec("SELECT count(*) FROM seatcast_audit($1)", [trip]).int(0, 0) == 0)
+    }
+
+    /// In one batch, best-available requests see each other's seats (and those of the batch's single-seat reserves, which run first); an unknown trip is `unknown_trip`; a best-available reserve never joins a set-wise group.
+    @Test func batchAndUnknownTrip() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 2, cols: 4)
+        let batch: [Command] = [
+            best(trip, 2, together: true), best(trip, 1), .reserve(tripId: trip, seats: ["2B"], hold: newHold()),
+            best(trip, 2, together: true), best(trip, 2, together: true), best("no-such-trip", 1),
+        ]
+        let sessions = [1, 2, 3, 4, 5, 6]
+        #expect(SeatStore.bulkGroups(batch, sessions: sessions) == [nil, nil, Schema.BulkGroup.singleSeatReserve, nil, nil, nil])
+        #expect(SeatStore.bulkGroups([best(trip, 1)], sessions: [1]) == [nil])
+        let out = try db.transaction { () throws(PGError) in
+            try SeatStore(db).apply(batch, sessions: sessions, holdTTLms: defaultTTL)
+        }
+        #expect(out.map(reservedSeats) == [["1B", "1C"], ["1A"], ["2B"], ["2C", "2D"], nil, nil])
+        #expect(out[4] == .rejected(.notEnoughSeats, seats: []))
+        #expect(failureCode(out[5]) == .unknownTrip)
+        #expect(try allEvents(db, trip).map(\.seatNo) == ["2B", "1B", "1C", "1A", "2C", "2D"])
+    }
+
+    // MARK: Locks of other transactions
+
+    /// Seats another transaction has locked are passed over without waiting (phase A, SKIP LOCKED): the next best are taken at once; once the lock is gone, the passed-over seats are the best again.
+    @Test func lockedSeatsArePassedOverWithoutWaiting() throws {
+        let db = try TestDatabase.shared.connect()
+        try db.exec("SET lock_timeout = '5s'") // waiting would fail these calls
+        let trip = try TestDatabase.shared.createTrip(rows: 3, cols: 4)
+        let locker = try TestDatabase.shared.connect()
+        try locker.exec("BEGIN")
+        try locker.exec("SELECT 1 FROM seats WHERE trip_id = $1 AND seat_no IN ('1B', '1C') FOR UPDATE", [trip])
+        #expect(reservedSeats(try apply(db, best(trip, 2, together: true))) == ["2B", "2C"])
+        #expect(reservedSeats(try apply(db, best(trip, 1))) == ["1A"])
+        #expect(reservedSeats(try apply(db, best(trip, 2))) == ["1D", "2A"])
+        try locker.exec("ROLLBACK")
+        #expect(reservedSeats(try apply(db, best(trip, 2, together: true))) == ["1B", "1C"])
+    }
+
+    /// When the only room left is locked by another transaction, a best-available reserve waits for it (phase B) instead of refusing; the locker rolls back, and the reserve gets those seats (a pair, then a single seat).
+    @Test func waitsForLockedRoomAndGetsIt() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 2, cols: 2)
+        _ = try apply(db, .reserve(tripId: trip, seats: ["2A", "2B"], hold: newHold()))
+        let locker = try TestDatabase.shared.connect()
+        try locker.exec("BEGIN")
+        try locker.exec("SELECT 1 FROM seats WHERE trip_id = $1 AND seat_no = '1A' FOR UPDATE", [trip])
+        let h = newHold("waiter")
+        let pair = try BackgroundApply([best(trip, 2, together: true, hold: h)])
+        #expect(try pair.waitsOnLock())
+        try locker.exec("ROLLBACK")
+        #expect(try pair.result().map(reservedSeats) == [["1A", "1B"]])
+
+        #expect(try apply(db, .release(tripId: trip, seats: nil, hold: h)) == .released(seats: ["1A", "1B"]))
+        try locker.exec("BEGIN")
+        try locker.exec("SELECT 1 FROM seats WHERE trip_id = $1 AND seat_no IN ('1A', '1B') FOR UPDATE", [trip])
+        let single = try BackgroundApply([best(trip, 1)])
+        #expect(try single.waitsOnLock())
+        try locker.exec("ROLLBACK")
+        #expect(try single.result().map(reservedSeats) == [["1A"]])
+    }
+
+    /// When the locker takes the seats it locked, the waiting best-available reserve finds no room left and answers `not_enough_seats`, with no event of its own.
+    @Test func waitsForLockedRoomAndIsRefusedWhenTaken() throws {
+        let db = try TestDatabase.shared.connect()
+        let trip = try TestDatabase.shared.createTrip(rows: 2, cols: 2)
+        _ = try apply(db, .reserve(tripId: trip, seats: ["2A", "2B"], hold: newHold()))
+        let locker = try TestDatabase.shared.connect()
+        try locker.exec("BEGIN")
+        let taken = try SeatStore(locker).apply([.reserve(tripId: trip, seats: ["1B"], hold: newHold("locker"))], holdTTLms: defaultTTL)
+        #expect(reservedSeats(taken[0]) == ["1B"])
+        let pair = try BackgroundApply([best(trip, 2, together: true)])
+        #expect(try pair.waitsOnLock())
+        try locker.exec("COMMIT")
+        #expect(try pair.result() == [.rejected(.notEnoughSeats, seats: [])])
+        #expect(try allEvents(db, trip).map(\.seatNo) == ["2A", "2B", "1B"])
+        #expect(try seatRow(db, trip, "1A").status == "available")
+    }
+}
