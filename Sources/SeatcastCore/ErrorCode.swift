@@ -43,6 +43,8 @@ public struct RejectReason: Hashable, Sendable, CustomStringConvertible {
     public static let seatTaken = RejectReason("seat_taken")
     public static let notHeld = RejectReason("not_held")
     public static let holdExpired = RejectReason("hold_expired")
+    /// An `extend` of a hold already at its cap (the hold's start + max hold; version 1.1).
+    public static let extendLimit = RejectReason("extend_limit")
     /// A best-available `reserve` the trip has no room for (version 1.1).
     public static let notEnoughSeats = RejectReason("not_enough_seats")
 }

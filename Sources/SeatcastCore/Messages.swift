@@ -27,6 +27,17 @@ public enum Messages {
         return w.bytes
     }
 
+    /// The answer to `extend` (version 1.1): the hold's seats and its new `until`.
+    public static func extended(id: String?, tripId: String, hold: String, seats: [String], untilMs: Int64) -> [UInt8] {
+        var w = begin("extended", id: id)
+        w.field("tripId", tripId)
+        w.field("hold", hold)
+        w.field("seats", strings: seats)
+        until(&w, untilMs)
+        w.endObject()
+        return w.bytes
+    }
+
     public static func confirmed(id: String?, tripId: String, seats: [String]) -> [UInt8] {
         var w = begin("confirmed", id: id)
         w.field("tripId", tripId)

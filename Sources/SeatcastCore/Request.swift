@@ -30,10 +30,13 @@ public enum Command: Sendable, Equatable {
     /// `seats == nil`: every seat of the hold on that trip.
     case confirm(tripId: String, seats: [String]?, hold: String)
     case release(tripId: String, seats: [String]?, hold: String)
+    /// Moves the hold's `until` to now + min(`seconds`, hold TTL) (nil: the TTL), never
+    /// past the hold's start + the store's max hold (PROTOCOL.md 1.1, "Extend").
+    case extend(tripId: String, hold: String, seconds: Int?)
 
     public var tripId: String {
         switch self {
-        case let .reserve(t, _, _), let .confirm(t, _, _), let .release(t, _, _): return t
+        case let .reserve(t, _, _), let .confirm(t, _, _), let .release(t, _, _), let .extend(t, _, _): return t
         }
     }
 }
@@ -41,6 +44,8 @@ public enum Command: Sendable, Equatable {
 /// What the store answers to a `Command`.
 public enum CommandOutcome: Sendable, Equatable {
     case reserved(seats: [String], untilMs: Int64)
+    /// An `extend`: the hold's seats and its `until` (the earliest of its seats').
+    case extended(seats: [String], untilMs: Int64)
     case confirmed(seats: [String])
     case released(seats: [String])
     case rejected(RejectReason, seats: [String])
@@ -55,6 +60,8 @@ public struct Request: Sendable, Equatable {
         case reserve(tripId: String, seats: SeatSelection, hold: String?)
         case confirm(tripId: String, seats: [String]?, hold: String)
         case release(tripId: String, seats: [String]?, hold: String)
+        /// `seconds` nil: the hold TTL.
+        case extend(tripId: String, hold: String, seconds: Int?)
         case ping
         case help
     }

@@ -6,10 +6,13 @@ public struct RequestDecoder: Sendable {
     public init(limits: Limits = Limits()) { self.limits = limits }
 
     public static let helpText = """
-    seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | unsubscribe | ping. \
+    seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | extend | unsubscribe | ping. \
     Words: sub TRIP | unsub TRIP | reserve TRIP SEAT... [hold=TOKEN] | reserve TRIP COUNT [together] [hold=TOKEN] | \
-    confirm TRIP HOLD [SEAT...] | release TRIP HOLD [SEAT...] | ping | help
+    confirm TRIP HOLD [SEAT...] | release TRIP HOLD [SEAT...] | extend TRIP HOLD [SECONDS] | ping | help
     """
+
+    /// The longest `seconds` an `extend` may ask for (a year); the hold TTL caps it anyway.
+    public static let maxExtendSeconds = 365 * 86_400
 
     /// Decodes one complete text message.
     public func decode(_ bytes: some Collection<UInt8>) -> Result<Request, ProtocolError> {
@@ -95,6 +98,13 @@ public struct RequestDecoder: Sendable {
                 var hold: String?
                 if let h = json["hold"], h != .null { hold = try holdToken(h) }
                 return .success(Request(id: id, .reserve(tripId: trip, seats: seats, hold: hold)))
+            case "extend":
+                let trip = try tripId(json)
+                guard let h = json["hold"], h != .null else { throw ProtocolError(.badRequest, "hold is missing") }
+                let hold = try holdToken(h)
+                var seconds: Int?
+                if let v = json["seconds"], v != .null { seconds = try extendSeconds(v) }
+                return .success(Request(id: id, .extend(tripId: trip, hold: hold, seconds: seconds)))
             case "confirm", "release":
                 let trip = try tripId(json)
                 let seats = try seatList(json)
@@ -158,6 +168,14 @@ public struct RequestDecoder: Sendable {
         }
         if n > Int64(limits.maxSeatsPerRequest) {
             throw ProtocolError(.tooLarge, "at most \(limits.maxSeatsPerRequest) seats per request")
+        }
+        return Int(n)
+    }
+
+    /// `seconds` of an `extend`: 1 to `maxExtendSeconds`.
+    func extendSeconds(_ v: JSON) throws -> Int {
+        guard let n = v.int64Value, n >= 1, n <= Int64(Self.maxExtendSeconds) else {
+            throw ProtocolError(.badRequest, "seconds must be a whole number from 1 to \(Self.maxExtendSeconds)")
         }
         return Int(n)
     }
@@ -247,6 +265,19 @@ public struct RequestDecoder: Sendable {
                     return .success(Request(.reserve(tripId: t, seats: .best(count: count, together: !rest.isEmpty), hold: hold)))
                 }
                 return .success(Request(.reserve(tripId: t, seats: .listed(try checkSeats(seats)), hold: hold)))
+            case "extend":
+                let usage = "extend TRIP HOLD [SECONDS]"
+                let t = try trip(0, usage: usage)
+                guard args.count == 2 || args.count == 3 else { throw ProtocolError(.badRequest, "usage: \(usage)") }
+                let hold = try holdToken(.string(args[1]))
+                var seconds: Int?
+                if args.count == 3 {
+                    guard args[2].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Double(args[2].prefix(18)) else {
+                        throw ProtocolError(.badRequest, "usage: \(usage)")
+                    }
+                    seconds = try extendSeconds(.number(n))
+                }
+                return .success(Request(.extend(tripId: t, hold: hold, seconds: seconds)))
             case "confirm", "release":
                 let usage = "\(verb.lowercased()) TRIP HOLD [SEAT...]"
                 let t = try trip(0, usage: usage)

@@ -23,6 +23,8 @@ final class DatabaseWorker: Sendable {
         var url: String
         var name: String
         var holdTTLms: Int64
+        /// How long a hold may last from its start, extends included.
+        var maxHoldMs: Int64 = Schema.defaultMaxHoldMs
         /// Most commands per transaction.
         var maxBatch = 512
         /// Most commands per transaction that run in a subtransaction (multi-seat reserves,
@@ -258,7 +260,7 @@ final class DatabaseWorker: Sendable {
         case let .reserve(_, .listed(seats), _): return seats.count > 1
         case .reserve(_, .best, _): return true
         case .confirm: return true
-        case .release: return false
+        case .release, .extend: return false
         }
     }
 
@@ -283,7 +285,7 @@ final class DatabaseWorker: Sendable {
         while true {
             do {
                 let outcomes = try db.transaction { () throws(PGError) in
-                    try store.apply(commands, sessions: sessions, holdTTLms: config.holdTTLms)
+                    try store.apply(commands, sessions: sessions, holdTTLms: config.holdTTLms, maxHoldMs: config.maxHoldMs)
                 }
                 batches.add(1, ordering: .relaxed)
                 for (i, o) in outcomes.enumerated() { batch[i].reply(o) }

@@ -103,7 +103,10 @@ public struct SeatStore {
     /// `seatcast_apply`, and returns one outcome per command, in order. With `sessions`
     /// (one key per command) single-seat reserves and releases of listed seats run set-wise
     /// ahead of the rest, as far as each session's own order allows (`bulkGroups`).
-    public func apply(_ commands: [Command], sessions: [Int]? = nil, holdTTLms: Int64) throws(PGError) -> [CommandOutcome] {
+    ///
+    /// `maxHoldMs`: no `extend` moves a hold's `until` past its start + this.
+    public func apply(_ commands: [Command], sessions: [Int]? = nil, holdTTLms: Int64,
+                      maxHoldMs: Int64 = Schema.defaultMaxHoldMs) throws(PGError) -> [CommandOutcome] {
         let groups = sessions.map { Self.bulkGroups(commands, sessions: $0) } ?? []
         var w = JSONWriter(reserving: commands.count * 96)
         w.beginArray()
@@ -122,6 +125,10 @@ public struct SeatStore {
             case let .release(t, seats, hold):
                 w.field("op", "release"); w.field("trip", t); w.field("hold", hold)
                 if let seats { w.field("seats", strings: seats) }
+            case let .extend(t, hold, seconds):
+                w.field("op", "extend"); w.field("trip", t); w.field("hold", hold)
+                if let seconds { w.field("seconds", seconds) }
+                w.field("max_hold_ms", maxHoldMs)
             }
             w.endObject()
         }
@@ -161,6 +168,7 @@ public struct SeatStore {
     static func outcome(_ s: String, seats: [String], untilMs: Int64?, command: Command) -> CommandOutcome {
         switch s {
         case "reserved": return .reserved(seats: seats, untilMs: untilMs ?? 0)
+        case "extended": return .extended(seats: seats, untilMs: untilMs ?? 0)
         case "confirmed": return .confirmed(seats: seats)
         case "released": return .released(seats: seats)
         default: break

@@ -219,7 +219,7 @@ extension Server {
         backend.execute(command, session: -nextSessionId) { outcome in
             let status: Int
             switch outcome {
-            case .reserved, .confirmed, .released: status = 200
+            case .reserved, .confirmed, .released, .extended: status = 200
             case .rejected: status = 409
             case let .failed(e): status = e.code.httpStatus
             }

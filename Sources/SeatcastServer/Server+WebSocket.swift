@@ -124,6 +124,8 @@ extension Server {
             run(s, id: r.id, .confirm(tripId: trip, seats: seats, hold: hold), type: "confirm")
         case let .release(trip, seats, hold):
             run(s, id: r.id, .release(tripId: trip, seats: seats, hold: hold), type: "release")
+        case .extend: // not routed yet (issue 11): answered as before the decoder knew it
+            reply(s, ProtocolError(.unknownType, "unknown type \"extend\"", id: r.id))
         }
     }
 
@@ -150,6 +152,7 @@ extension Server {
     static func label(_ type: String, _ o: CommandOutcome) -> String {
         switch o {
         case .reserved: return "\(type):reserved"
+        case .extended: return "\(type):extended"
         case .confirmed: return "\(type):confirmed"
         case .released: return "\(type):released"
         case let .rejected(reason, _): return "\(type):rejected:\(reason.rawValue)"
@@ -163,6 +166,9 @@ extension Server {
         case let .reserved(seats, until):
             guard case let .reserve(_, _, hold) = c else { return [] }
             return Messages.reserved(id: id, tripId: c.tripId, seats: seats, hold: hold, untilMs: until)
+        case let .extended(seats, until):
+            guard case let .extend(_, hold, _) = c else { return [] }
+            return Messages.extended(id: id, tripId: c.tripId, hold: hold, seats: seats, untilMs: until)
         case let .confirmed(seats): return Messages.confirmed(id: id, tripId: c.tripId, seats: seats)
         case let .released(seats): return Messages.released(id: id, tripId: c.tripId, seats: seats)
         case let .rejected(reason, seats): return Messages.rejected(id: id, tripId: c.tripId, reason: reason, seats: seats)

@@ -96,3 +96,64 @@ struct BestAvailableRequestTests {
             == #"{"type":"rejected","id":"b1","tripId":"T1","reason":"not_enough_seats","seats":[]}"#)
     }
 }
+
+/// `extend` (PROTOCOL.md 1.1) and its answers.
+@Suite("RequestDecoder and Messages: extend")
+struct ExtendRequestTests {
+    /// The PROTOCOL.md example decodes with its seconds and id; without seconds (or null) the TTL applies.
+    @Test func example() {
+        #expect(decode(#"{"type":"extend","tripId":"T1","hold":"\#(token)","seconds":120,"id":"e1"}"#)
+            == .success(Request(id: "e1", .extend(tripId: "T1", hold: token, seconds: 120))))
+        #expect(decode(#"{"type":"extend","tripId":"T1","hold":"\#(token)"}"#)
+            == .success(Request(.extend(tripId: "T1", hold: token, seconds: nil))))
+        #expect(decode(#"{"type":"extend","tripId":"T1","hold":"\#(token)","seconds":null}"#)
+            == .success(Request(.extend(tripId: "T1", hold: token, seconds: nil))))
+        #expect(decode(#"{"type":"extend","tripId":"T1","hold":"\#(token)","seconds":31536000}"#)
+            == .success(Request(.extend(tripId: "T1", hold: token, seconds: 31_536_000))))
+    }
+
+    /// A missing or bad hold, bad seconds (not a whole number from 1 to a year) are `bad_request` with the id echoed; a bad trip id `unknown_trip`.
+    @Test func badInput() {
+        #expect(code(decode(#"{"type":"extend","tripId":"T1"}"#)) == .badRequest)
+        #expect(code(decode(#"{"type":"extend","tripId":"T1","hold":"short"}"#)) == .badRequest)
+        for bad in ["0", "-5", "1.5", "\"60\"", "true", "31536001"] {
+            let r = decode(#"{"type":"extend","tripId":"T1","hold":"\#(token)","seconds":\#(bad),"id":"e2"}"#)
+            #expect(code(r) == .badRequest, "seconds \(bad)")
+            if case let .failure(e) = r { #expect(e.id == "e2") }
+        }
+        #expect(code(decode(#"{"type":"extend","tripId":"T/1","hold":"\#(token)"}"#)) == .unknownTrip)
+        #expect(code(decode(#"{"type":"extend","hold":"\#(token)"}"#)) == .badRequest)
+    }
+
+    /// Over HTTP (`POST /api/trips/{id}/extend`, once routed) the body is the same without `type`.
+    @Test func http() {
+        #expect(RequestDecoder().decodeHTTP(Array(#"{"hold":"\#(token)","seconds":60}"#.utf8), type: "extend", tripId: "T1")
+            == .success(Request(.extend(tripId: "T1", hold: token, seconds: 60))))
+    }
+
+    /// Words: `extend TRIP HOLD [SECONDS]`.
+    @Test func words() {
+        #expect(decode("extend T1 \(token)\n") == .success(Request(.extend(tripId: "T1", hold: token, seconds: nil))))
+        #expect(decode("extend T1 \(token) 90") == .success(Request(.extend(tripId: "T1", hold: token, seconds: 90))))
+        #expect(decode("EXTEND T1 \(token) 90") == .success(Request(.extend(tripId: "T1", hold: token, seconds: 90))))
+        for bad in ["extend", "extend T1", "extend T1 short", "extend T1 \(token) 0", "extend T1 \(token) 1.5",
+                    "extend T1 \(token) 90 more", "extend T1 \(token) -3"] {
+            #expect(code(decode(bad)) == .badRequest, "\(bad)")
+        }
+        #expect(code(decode("extend T1! \(token)")) == .unknownTrip)
+        #expect(RequestDecoder.helpText.contains("extend TRIP HOLD [SECONDS]"))
+    }
+
+    /// `extended` byte for byte, in the key order of the PROTOCOL.md example; and the two rejections an extend can get besides those of version 1.
+    @Test func frames() {
+        // 2026-11-21T19:30:00Z
+        #expect(text(Messages.extended(id: "e1", tripId: "T1", hold: "<token>", seats: ["3A", "3B"], untilMs: 1_795_289_400_000))
+            == #"{"type":"extended","id":"e1","tripId":"T1","hold":"<token>","seats":["3A","3B"],"until":"2026-11-21T19:30:00.000Z"}"#)
+        #expect(text(Messages.extended(id: nil, tripId: "T1", hold: "<token>", seats: ["3A"], untilMs: 1_795_289_400_000))
+            == #"{"type":"extended","tripId":"T1","hold":"<token>","seats":["3A"],"until":"2026-11-21T19:30:00.000Z"}"#)
+        #expect(text(Messages.rejected(id: "e1", tripId: "T1", reason: .extendLimit, seats: ["3A", "3B"]))
+            == #"{"type":"rejected","id":"e1","tripId":"T1","reason":"extend_limit","seats":["3A","3B"]}"#)
+        #expect(text(Messages.rejected(id: "e1", tripId: "T1", reason: .holdExpired, seats: []))
+            == #"{"type":"rejected","id":"e1","tripId":"T1","reason":"hold_expired","seats":[]}"#)
+    }
+}

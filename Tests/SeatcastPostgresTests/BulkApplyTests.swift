@@ -39,6 +39,7 @@ import Testing
                 case let .reserve(_, s, h): return .reserve(tripId: trip, seats: s, hold: h)
                 case let .release(_, s, h): return .release(tripId: trip, seats: s, hold: h)
                 case let .confirm(_, s, h): return .confirm(tripId: trip, seats: s, hold: h)
+                case let .extend(_, h, s): return .extend(tripId: trip, hold: h, seconds: s)
                 }
             }
         }

@@ -38,7 +38,7 @@ struct HoldStartTests {
         #expect(try heldAt(db, trip, "1A") == nil)
         #expect(try heldAt(db, trip, "1B") == nil)
         try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '1C'", [trip])
-        #expect(try db.exec("SELECT seatcast_expire(1000)").int(0, 0)! >= 1)
+        _ = try db.exec("SELECT seatcast_expire(1000)") // (or another test's sweep got there first)
         #expect(try seatRow(db, trip, "1C").status == "available")
         #expect(try heldAt(db, trip, "1C") == nil)
     }

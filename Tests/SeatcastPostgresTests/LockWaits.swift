@@ -61,3 +61,85 @@ final class BackgroundApply: Sendable {
         return try outcome.value!.get()
     }
 }
+
+/// A connection that lives on a thread of its own and runs the steps it is given there, one
+/// at a time, in order: a test can leave a transaction open on it, make it wait on a lock,
+/// and carry on meanwhile on other connections.
+final class ConnectionThread: Sendable {
+    let pid: Int
+    private let jobs = Shared<[@Sendable (PGConnection) -> Void]>([])
+    private let wake = DispatchSemaphore(value: 0)
+
+    init() throws {
+        let connected = DispatchSemaphore(value: 0)
+        let backendPid = Shared<Int?>(nil)
+        let failure = Shared<String?>(nil)
+        Thread { [jobs, wake] in
+            let db: PGConnection
+            do {
+                db = try TestDatabase.shared.connect()
+                backendPid.update { $0 = (try? db.exec("SELECT pg_backend_pid()").int(0, 0)) ?? -1 }
+            } catch {
+                failure.update { $0 = "\(error)" }
+                connected.signal()
+                return
+            }
+            connected.signal()
+            while true {
+                wake.wait()
+                guard let job = jobs.update({ $0.isEmpty ? nil : $0.removeFirst() }) else { return } // stop
+                job(db)
+            }
+        }.start()
+        guard connected.wait(timeout: .now() + 30) == .success, let p = backendPid.value else {
+            throw TestFailure("no connection: \(failure.value ?? "timeout")")
+        }
+        pid = p
+    }
+
+    deinit { wake.signal() } // an empty queue ends the thread
+
+    /// One step's answer, once the thread has run it.
+    final class Pending<T: Sendable>: Sendable {
+        fileprivate let value = Shared<Result<T, TestFailure>?>(nil)
+        fileprivate let done = DispatchSemaphore(value: 0)
+        var isDone: Bool { value.value != nil }
+        func wait(timeout: Double = 30) throws -> T {
+            guard done.wait(timeout: .now() + timeout) == .success else { throw TestFailure("no answer within \(timeout) s") }
+            done.signal()
+            return try value.value!.get()
+        }
+    }
+
+    /// Runs `body` on the thread after the steps before it; returns at once.
+    @discardableResult
+    func submit<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) -> Pending<T> {
+        let p = Pending<T>()
+        jobs.update { $0.append({ db in
+            let r: Result<T, TestFailure>
+            do { r = .success(try body(db)) } catch { r = .failure(TestFailure("\(error)")) }
+            p.value.update { $0 = r }
+            p.done.signal()
+        }) }
+        wake.signal()
+        return p
+    }
+
+    /// Runs `body` on the thread and waits for its answer.
+    func run<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) throws -> T {
+        try submit(body).wait()
+    }
+
+    /// Whether the connection is waiting for a lock right now.
+    var isWaitingOnLock: Bool {
+        get throws {
+            try TestDatabase.shared.sql("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", [String(pid)])
+                .string(0, 0) == "Lock"
+        }
+    }
+
+    /// Waits (up to `timeout` s) until `pending` waits for a lock; false if it finished first or never did.
+    func waitsOnLock<T>(_ pending: Pending<T>, timeout: Double = 20) throws -> Bool {
+        try eventually(timeout: timeout) { try pending.isDone || isWaitingOnLock } && !pending.isDone
+    }
+}
