@@ -95,6 +95,19 @@ struct BestAvailableTests {
         #expect(try apply(db, best(wide, 6, together: true)) == .rejected(.notEnoughSeats, seats: []))
     }
 
+    /// Wide trips (seat names row-col): of 40 columns, 20 and 21 are the middle (20 first), a pair takes 20+21; of 100 columns, three together are 49-51 (49-51 and 50-52 are equally near the middle: the lower wins).
+    @Test func wideTrips() throws {
+        let db = try TestDatabase.shared.connect()
+        let forty = try TestDatabase.shared.createTrip(rows: 3, cols: 40)
+        #expect(reservedSeats(try apply(db, best(forty, 1))) == ["1-20"])
+        #expect(reservedSeats(try apply(db, best(forty, 1))) == ["1-21"])
+        #expect(reservedSeats(try apply(db, best(forty, 2, together: true))) == ["1-18", "1-19"])
+        #expect(reservedSeats(try apply(db, best(forty, 2, together: true))) == ["1-22", "1-23"])
+        let hundred = try TestDatabase.shared.createTrip(rows: 2, cols: 100)
+        #expect(reservedSeats(try apply(db, best(hundred, 3, together: true))) == ["1-49", "1-50", "1-51"])
+        #expect(reservedSeats(try apply(db, best(hundred, 10, together: true))) == ["1-52", "1-53", "1-54", "1-55", "1-56", "1-57", "1-58", "1-59", "1-60", "1-61"])
+    }
+
     /// Seats held, booked or taken are passed over; seats whose hold ran out count as free; the hold's seats are then its own (confirm all books them).
     @Test func takenSeatsArePassedOver() throws {
         let db = try TestDatabase.shared.connect()

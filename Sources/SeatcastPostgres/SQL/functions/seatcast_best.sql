@@ -11,22 +11,23 @@
 --   lower one wins. With p_together, the seats are p_count consecutive columns s ..
 --   s+p_count-1 of one row (a block); best block: lowest row, then the block whose centre
 --   s + (p_count-1)/2 is nearest the middle (|2s + p_count - C - 2|), then the lower s.
+--   A candidate is the best p_count free seats (or block), found by a plain read (no
+--   locks) that streams the seats in (row, column) index order and stops at the first row
+--   with room: its cost grows with the rows passed over, not with the trip's size.
 --   Two phases, each trying one candidate at a time, every try in a subtransaction of
 --   its own (a BEGIN ... EXCEPTION block) so a failed try releases the row locks it took:
---   A. Without waiting. Singles: the p_count best free seats FOR UPDATE SKIP LOCKED, in
---      one statement (LIMIT is applied after the locks, so skipped rows do not count).
---      Blocks: read the best block among free seats (no locks), then lock exactly its
---      seats FOR UPDATE SKIP LOCKED; if one of them is locked by another transaction (or
---      was just taken), remember it as skipped, release the rest, and read the next best
---      block without the skipped seats. Concurrent requests thus spread over different
---      candidates instead of queueing behind the best one.
---   B. Only when A found nothing: the view without locked seats may be incomplete (a
---      locked seat may still come free: a try that fails, a release, a rollback). Read
---      the best candidate among all free seats, locked or not, and lock its seats
---      waiting (FOR UPDATE, in row/column order); after the waits each is re-checked.
---      All still free: take them. Else another transaction committed taking one of them:
---      release the rest, read again. It answers not_enough_seats only when a read finds no
---      candidate at all: at that read's snapshot the trip had no room.
+--   A. Without waiting: lock exactly the candidate's seats FOR UPDATE SKIP LOCKED; if
+--      one of them is locked by another transaction (or was just taken), remember it as
+--      skipped, release the rest, and read the next best candidate without the skipped
+--      seats. Concurrent requests thus spread over different candidates instead of
+--      queueing behind the best one.
+--   B. Only when A runs out of candidates: the view without locked seats may be
+--      incomplete (a locked seat may still come free: a try that fails, a release, a
+--      rollback). Read the best candidate among all free seats, locked or not, and lock
+--      its seats waiting (FOR UPDATE, in row/column order); after the waits each is
+--      re-checked. All still free: take them. Else another transaction committed taking
+--      one of them: release the rest, read again. It answers not_enough_seats only when
+--      a read finds no candidate at all: at that read's snapshot the trip had no room.
 --   The seats taken are changed by one conditional UPDATE (free, on rows this
 --   transaction has locked), so no seat is ever given twice: two transactions cannot
 --   both hold a row's lock, and the later one re-checks the row after the first
@@ -49,9 +50,12 @@ RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
 DECLARE
   v_cols int;
   v_seats int;
+  v_row int;
+  v_free int;
   v_pick text[];
   v_locked text[];
   v_skip text[] := '{}';
+  v_wait boolean := false;
   v_tries int := 0;
 BEGIN
   SELECT t.col_count, t.row_count * t.col_count INTO v_cols, v_seats FROM trips t WHERE t.trip_id = p_trip;
@@ -64,103 +68,94 @@ BEGIN
     RETURN;
   END IF;
 
-  -- A. Without waiting.
-  IF NOT p_together THEN
-    BEGIN
-      SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_locked
-        FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s
+  LOOP
+    -- The candidate: the best seats free now and not skipped (a plain read: no locks,
+    -- no waiting). Both reads stream the trip's seats in (row, column) index order and
+    -- stop at the first row that has room, so the cost grows with the rows passed over,
+    -- not with the size of the trip.
+    v_pick := NULL;
+    IF p_together THEN
+      -- The lowest row with p_count free consecutive columns, then its best block.
+      SELECT f.row_no INTO v_row
+        FROM (SELECT s.row_no,
+                     count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
+                                    RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                FROM seats s
                WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-               ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
-               LIMIT p_count
-               FOR UPDATE SKIP LOCKED) x;
-      IF cardinality(v_locked) = p_count THEN
-        UPDATE seats s SET status = 'held', hold_hash = p_hash, until = p_until
-         WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_locked)
-           AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()));
-        RETURN QUERY SELECT 'reserved'::text, v_locked;
+                 AND s.seat_no <> ALL (v_skip)) f
+       WHERE f.k = p_count
+       ORDER BY f.row_no
+       LIMIT 1;
+      IF FOUND THEN
+        SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
+          FROM (SELECT f.col_no
+                  FROM (SELECT s.col_no,
+                               count(*) OVER (ORDER BY s.col_no RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                          FROM seats s
+                         WHERE s.trip_id = p_trip AND s.row_no = v_row
+                           AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                           AND s.seat_no <> ALL (v_skip)) f
+                 WHERE f.k = p_count
+                 ORDER BY abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
+                 LIMIT 1) b
+          JOIN seats s ON s.trip_id = p_trip AND s.row_no = v_row AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
+      END IF;
+    ELSE
+      -- The best p_count lie in the rows up to that of the p_count-th free seat.
+      SELECT count(*), max(x.row_no) INTO v_free, v_row
+        FROM (SELECT s.row_no FROM seats s
+               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                 AND s.seat_no <> ALL (v_skip)
+               ORDER BY s.row_no, s.col_no
+               LIMIT p_count) x;
+      IF v_free = p_count THEN
+        SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_pick
+          FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s
+                 WHERE s.trip_id = p_trip AND s.row_no <= v_row
+                   AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                   AND s.seat_no <> ALL (v_skip)
+                 ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
+                 LIMIT p_count) x;
+      END IF;
+    END IF;
+
+    IF v_pick IS NULL THEN
+      IF NOT v_wait THEN
+        -- Phase A found nothing it could lock: phase B looks again at every free seat.
+        v_wait := true;
+        v_skip := '{}';
+        CONTINUE;
+      END IF;
+      RETURN QUERY SELECT 'rejected:not_enough_seats'::text, '{}'::text[];
+      RETURN;
+    END IF;
+    IF v_wait THEN
+      v_tries := v_tries + 1;
+      IF v_tries > v_seats THEN
+        RETURN QUERY SELECT 'error:unavailable'::text, NULL::text[];
         RETURN;
       END IF;
-      RAISE EXCEPTION 'not enough unlocked seats' USING ERRCODE = 'SC002';
-    EXCEPTION WHEN SQLSTATE 'SC002' THEN
-      NULL;
-    END;
-  ELSE
-    LOOP
-      SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
-        FROM (SELECT f.row_no, f.col_no
-                FROM (SELECT s.row_no, s.col_no,
-                             count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
-                                            RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
-                        FROM seats s
-                       WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                         AND s.seat_no <> ALL (v_skip)) f
-               WHERE f.k = p_count
-               ORDER BY f.row_no, abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
-               LIMIT 1) b
-        JOIN seats s ON s.trip_id = p_trip AND s.row_no = b.row_no AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
-      EXIT WHEN v_pick IS NULL;
-      BEGIN
+    END IF;
+
+    -- Lock the candidate's seats (phase A: skipping those another transaction holds;
+    -- phase B: waiting for them, in row/column order) and take them if all are still
+    -- free; else release what this try locked, and pick again.
+    BEGIN
+      IF NOT v_wait THEN
         SELECT array_agg(x.seat_no) INTO v_locked
           FROM (SELECT s.seat_no FROM seats s
                  WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
                    AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                 ORDER BY s.col_no
+                 ORDER BY s.row_no, s.col_no
                  FOR UPDATE SKIP LOCKED) x;
-        IF cardinality(v_locked) = p_count THEN
-          UPDATE seats s SET status = 'held', hold_hash = p_hash, until = p_until
-           WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
-             AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()));
-          RETURN QUERY SELECT 'reserved'::text, v_pick;
-          RETURN;
-        END IF;
-        v_skip := v_skip || ARRAY(SELECT p.x FROM unnest(v_pick) AS p(x) WHERE p.x <> ALL (coalesce(v_locked, '{}')));
-        RAISE EXCEPTION 'block not free' USING ERRCODE = 'SC002';
-      EXCEPTION WHEN SQLSTATE 'SC002' THEN
-        NULL;
-      END;
-    END LOOP;
-  END IF;
-
-  -- B. Waiting for locked seats, one candidate at a time.
-  LOOP
-    IF NOT p_together THEN
-      SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_pick
-        FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s
-               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-               ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
-               LIMIT p_count) x;
-      IF cardinality(v_pick) < p_count THEN
-        v_pick := NULL;
+      ELSE
+        SELECT array_agg(x.seat_no) INTO v_locked
+          FROM (SELECT s.seat_no FROM seats s
+                 WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
+                   AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                 ORDER BY s.row_no, s.col_no
+                 FOR UPDATE) x;
       END IF;
-    ELSE
-      SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
-        FROM (SELECT f.row_no, f.col_no
-                FROM (SELECT s.row_no, s.col_no,
-                             count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
-                                            RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
-                        FROM seats s
-                       WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))) f
-               WHERE f.k = p_count
-               ORDER BY f.row_no, abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
-               LIMIT 1) b
-        JOIN seats s ON s.trip_id = p_trip AND s.row_no = b.row_no AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
-    END IF;
-    IF v_pick IS NULL THEN
-      RETURN QUERY SELECT 'rejected:not_enough_seats'::text, '{}'::text[];
-      RETURN;
-    END IF;
-    v_tries := v_tries + 1;
-    IF v_tries > v_seats THEN
-      RETURN QUERY SELECT 'error:unavailable'::text, NULL::text[];
-      RETURN;
-    END IF;
-    BEGIN
-      SELECT array_agg(x.seat_no) INTO v_locked
-        FROM (SELECT s.seat_no FROM seats s
-               WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
-                 AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-               ORDER BY s.row_no, s.col_no
-               FOR UPDATE) x;
       IF cardinality(v_locked) = p_count THEN
         UPDATE seats s SET status = 'held', hold_hash = p_hash, until = p_until
          WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
@@ -168,7 +163,10 @@ BEGIN
         RETURN QUERY SELECT 'reserved'::text, v_pick;
         RETURN;
       END IF;
-      RAISE EXCEPTION 'taken meanwhile' USING ERRCODE = 'SC002';
+      IF NOT v_wait THEN
+        v_skip := v_skip || ARRAY(SELECT p.x FROM unnest(v_pick) AS p(x) WHERE p.x <> ALL (coalesce(v_locked, '{}')));
+      END IF;
+      RAISE EXCEPTION 'candidate not free' USING ERRCODE = 'SC002';
     EXCEPTION WHEN SQLSTATE 'SC002' THEN
       NULL;
     END;
