@@ -5,10 +5,11 @@
 #   BENCH_FANOUT_SECONDS (20)   how long each fanout run sends events
 #   (BENCH_SUBSCRIBERS, BENCH_EVENTS, BENCH_RATE: one fanout run of that size instead, as before)
 #   BENCH_CONNECTIONS (100) BENCH_INFLIGHT (16) BENCH_DURATION (10)   reserves
+#   BENCH_BEST_CONNECTIONS (64) BENCH_BEST_COUNT (2)   best: best-available clients, seats together each
 #   BENCH_STAMPEDE (1000) BENCH_STAMPEDE_RUNS (10)   stampede clients, runs (then a summary line)
 #   BENCH_IDLE (5000)   idle connections; BENCH_PORT (8181)
 #   BENCH_HANDSHAKES (256)   connection handshakes the load client keeps in flight at once
-#   BENCH_SCENARIOS ("idle fanout reserves stampede")   which ones, in this order
+#   BENCH_SCENARIOS ("idle fanout reserves best stampede")   which ones, in this order
 # idle runs first, on a fresh server: after a bigger run the allocator would reuse freed
 # memory and hide the per-connection cost.
 set -euo pipefail
@@ -33,7 +34,7 @@ else
   fanouts=${BENCH_FANOUT:-2000:25 8000:6 19000:2}
   events_arg=(--seconds "${BENCH_FANOUT_SECONDS:-20}")
 fi
-scenarios=${BENCH_SCENARIOS:-idle fanout reserves stampede}
+scenarios=${BENCH_SCENARIOS:-idle fanout reserves best stampede}
 
 "$bin" migrate --database-url "$url" >/dev/null
 n=0
@@ -42,6 +43,7 @@ for f in $fanouts; do
   "$bin" trip create "fan$n" --name "fanout $f" --rows 25 --cols 4 --database-url "$url" >/dev/null
 done
 "$bin" trip create res --name reserves --rows 200 --cols 20 --database-url "$url" >/dev/null
+"$bin" trip create best --name "best available" --rows 20 --cols 4 --database-url "$url" >/dev/null
 "$bin" trip create stamp --name stampede --rows 3 --cols 4 --database-url "$url" >/dev/null
 "$bin" trip create idle --name idle --rows 12 --cols 4 --database-url "$url" >/dev/null
 DATABASE_URL="$url" "$bin" serve --port "$port" --host 127.0.0.1 --rate-limit 1000000 >/dev/null 2>&1 &
@@ -63,6 +65,9 @@ for s in $scenarios; do
     reserves)
       "$bin" bench reserves "${common[@]}" --trip res \
         --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
+    best)
+      "$bin" bench best "${common[@]}" --trip best --connections "${BENCH_BEST_CONNECTIONS:-64}" \
+        --count "${BENCH_BEST_COUNT:-2}" --duration "${BENCH_DURATION:-10}" ;;
     stampede)
       "$bin" bench stampede "${common[@]}" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
         --repeat "${BENCH_STAMPEDE_RUNS:-10}" ;;
