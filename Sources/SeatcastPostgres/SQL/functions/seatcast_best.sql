@@ -50,8 +50,6 @@ RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
 DECLARE
   v_cols int;
   v_seats int;
-  v_row int;
-  v_free int;
   v_pick text[];
   v_locked text[];
   v_skip text[] := '{}';
@@ -69,54 +67,54 @@ BEGIN
   END IF;
 
   LOOP
-    -- The candidate: the best seats free now and not skipped (a plain read: no locks,
-    -- no waiting). Both reads stream the trip's seats in (row, column) index order and
-    -- stop at the first row that has room, so the cost grows with the rows passed over,
-    -- not with the size of the trip.
-    v_pick := NULL;
+    -- The candidate: the best seats free now and not skipped, in one statement (one
+    -- snapshot: "no candidate" means no room at that snapshot), without locks or waiting.
+    -- It streams the trip's seats in (row, column) index order and stops at the first row
+    -- that has room, so the cost grows with the rows passed over, not with the trip.
     IF p_together THEN
       -- The lowest row with p_count free consecutive columns, then its best block.
-      SELECT f.row_no INTO v_row
-        FROM (SELECT s.row_no,
-                     count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
-                                    RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
-                FROM seats s
-               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                 AND s.seat_no <> ALL (v_skip)) f
-       WHERE f.k = p_count
-       ORDER BY f.row_no
-       LIMIT 1;
-      IF FOUND THEN
-        SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
-          FROM (SELECT f.col_no
-                  FROM (SELECT s.col_no,
-                               count(*) OVER (ORDER BY s.col_no RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
-                          FROM seats s
-                         WHERE s.trip_id = p_trip AND s.row_no = v_row
-                           AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                           AND s.seat_no <> ALL (v_skip)) f
-                 WHERE f.k = p_count
-                 ORDER BY abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
-                 LIMIT 1) b
-          JOIN seats s ON s.trip_id = p_trip AND s.row_no = v_row AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
-      END IF;
+      WITH r AS (
+        SELECT f.row_no
+          FROM (SELECT s.row_no,
+                       count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
+                                      RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                  FROM seats s
+                 WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                   AND s.seat_no <> ALL (v_skip)) f
+         WHERE f.k = p_count
+         ORDER BY f.row_no
+         LIMIT 1),
+      b AS (
+        SELECT r.row_no, f.col_no
+          FROM r, LATERAL (
+                SELECT s.col_no,
+                       count(*) OVER (ORDER BY s.col_no RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                  FROM seats s
+                 WHERE s.trip_id = p_trip AND s.row_no = r.row_no
+                   AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                   AND s.seat_no <> ALL (v_skip)) f
+         WHERE f.k = p_count
+         ORDER BY abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
+         LIMIT 1)
+      SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
+        FROM b JOIN seats s ON s.trip_id = p_trip AND s.row_no = b.row_no
+                           AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
     ELSE
       -- The best p_count lie in the rows up to that of the p_count-th free seat.
-      SELECT count(*), max(x.row_no) INTO v_free, v_row
-        FROM (SELECT s.row_no FROM seats s
-               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                 AND s.seat_no <> ALL (v_skip)
-               ORDER BY s.row_no, s.col_no
-               LIMIT p_count) x;
-      IF v_free = p_count THEN
-        SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_pick
-          FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s
-                 WHERE s.trip_id = p_trip AND s.row_no <= v_row
-                   AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+      WITH n AS (
+        SELECT count(*) AS free, max(x.row_no) AS last_row
+          FROM (SELECT s.row_no FROM seats s
+                 WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
                    AND s.seat_no <> ALL (v_skip)
-                 ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
-                 LIMIT p_count) x;
-      END IF;
+                 ORDER BY s.row_no, s.col_no
+                 LIMIT p_count) x)
+      SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_pick
+        FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s, n
+               WHERE n.free = p_count AND s.trip_id = p_trip AND s.row_no <= n.last_row
+                 AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                 AND s.seat_no <> ALL (v_skip)
+               ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
+               LIMIT p_count) x;
     END IF;
 
     IF v_pick IS NULL THEN
