@@ -203,4 +203,83 @@ struct BestAvailableTests {
         #expect(try allEvents(db, trip).map(\.seatNo) == ["2A", "2B", "1B"])
         #expect(try seatRow(db, trip, "1A").status == "available")
     }
+
+    // MARK: Batches do not wait
+
+    /// In a batch (`applyDeferringWaits`), a best-available reserve that only locked seats would serve does not wait: it and its session's later commands are left out (nil) and change nothing, other sessions' commands run; with no room at all, even locked, the answer is `not_enough_seats` at once.
+    @Test func batchDefersInsteadOfWaiting() throws {
+        let db = try TestDatabase.shared.connect()
+        try db.exec("SET lock_timeout = '5s'") // waiting would fail the batch
+        let trip = try TestDatabase.shared.createTrip(rows: 2, cols: 2)
+        let other = try TestDatabase.shared.createTrip(rows: 2, cols: 2)
+        _ = try apply(db, .reserve(tripId: trip, seats: ["2A", "2B"], hold: newHold()))
+        let locker = try TestDatabase.shared.connect()
+        try locker.exec("BEGIN")
+        try locker.exec("SELECT 1 FROM seats WHERE trip_id = $1 AND seat_no = '1A' FOR UPDATE", [trip])
+        let h = newHold("deferred")
+        let batch: [Command] = [
+            best(trip, 2, together: true, hold: h), .reserve(tripId: other, seats: ["1A"], hold: newHold()),
+            .release(tripId: trip, seats: nil, hold: h), best(trip, 2, together: true), best(other, 2, together: true),
+        ]
+        let last = try lastSeq(db, trip)
+        let out = try db.transaction { () throws(PGError) in
+            try SeatStore(db).applyDeferringWaits(batch, sessions: [1, 2, 1, 3, 4], holdTTLms: defaultTTL)
+        }
+        #expect(out.count == 5)
+        #expect(out[0] == nil && out[2] == nil && out[3] == nil)
+        #expect(reservedSeats(out[1] ?? .released(seats: [])) == ["1A"])
+        #expect(reservedSeats(out[4] ?? .released(seats: [])) == ["2A", "2B"])
+        #expect(try lastSeq(db, trip) == last)
+        try locker.exec("ROLLBACK")
+
+        // No room, locked or not: refused at once, not deferred.
+        let full = try TestDatabase.shared.createTrip(rows: 1, cols: 3)
+        _ = try apply(db, .reserve(tripId: full, seats: ["1B"], hold: newHold()))
+        let refused = try db.transaction { () throws(PGError) in
+            try SeatStore(db).applyDeferringWaits([best(full, 2, together: true), best(full, 1)], sessions: [1, 2], holdTTLms: defaultTTL)
+        }
+        #expect(refused[0] == .rejected(.notEnoughSeats, seats: []))
+        #expect(reservedSeats(refused[1] ?? .released(seats: [])) == ["1A"])
+    }
+
+    /// Through a PostgresBackend: one batch (everything queued before the writer starts) with a best-available reserve that only locked seats would serve, a later release of its hold, and another session's reserve. The other session is answered while the lock is still held (the batch did not wait); the deferred reserve then waits on its own, gets the seats once the locker rolls back, and the release that came after it in its session runs after it.
+    @Test func writerDefersWaitsOutOfTheBatch() throws {
+        let trip = try TestDatabase.shared.createTrip(rows: 2, cols: 2)
+        let other = try TestDatabase.shared.createTrip(rows: 2, cols: 2)
+        let db = try TestDatabase.shared.connect()
+        _ = try apply(db, .reserve(tripId: trip, seats: ["2A", "2B"], hold: newHold()))
+        let locker = try TestDatabase.shared.connect()
+        try locker.exec("BEGIN")
+        try locker.exec("SELECT 1 FROM seats WHERE trip_id = $1 AND seat_no = '1A' FOR UPDATE", [trip])
+        let backend = PostgresBackend(.init(url: TestDatabase.shared.url))
+        let answers = Shared<[String: CommandOutcome]>([:])
+        let arrived = DispatchSemaphore(value: 0)
+        func send(_ name: String, _ c: Command, session: Int) {
+            backend.execute(c, session: session) { o in
+                answers.update { $0[name] = o }
+                arrived.signal()
+            }
+        }
+        let h = newHold("waiter")
+        send("best", best(trip, 2, together: true, hold: h), session: 1)
+        send("release", .release(tripId: trip, seats: nil, hold: h), session: 1)
+        send("other", .reserve(tripId: other, seats: ["1A"], hold: newHold()), session: 2)
+        backend.start()
+        defer { backend.stop() }
+        #expect(arrived.wait(timeout: .now() + 30) == .success)
+        #expect(answers.value.keys.sorted() == ["other"])
+        #expect(reservedSeats(answers.value["other"]!) == ["1A"])
+        // The deferred reserve now waits for the locker's seat on its own.
+        let lockerPid = try #require(try locker.exec("SELECT pg_backend_pid()").int(0, 0))
+        #expect(try eventually {
+            try TestDatabase.shared.sql("SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))",
+                                        [String(lockerPid)]).int(0, 0) == 1
+        })
+        #expect(answers.value.count == 1)
+        try locker.exec("ROLLBACK")
+        for _ in 0..<2 { #expect(arrived.wait(timeout: .now() + 30) == .success) }
+        #expect(answers.value["best"] == .reserved(seats: ["1A", "1B"], untilMs: reservedUntil(answers.value["best"]!) ?? 0))
+        #expect(answers.value["release"] == .released(seats: ["1A", "1B"]))
+        #expect(try seatRow(db, trip, "1A").status == "available")
+    }
 }

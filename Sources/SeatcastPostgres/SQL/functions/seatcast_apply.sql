@@ -1,18 +1,21 @@
 -- seatcast_apply(p_reqs, p_ttl_ms): runs a batch of reserve/confirm/release/extend
 -- requests in the caller's transaction and answers one row per request.
 --
--- What: p_reqs is a JSON array of {op, trip, hold, seats?, count?, together?, seconds?,
---   max_hold_ms?, grp?}; a new hold lasts p_ttl_ms; an extend never moves a hold past
+-- What: p_reqs is a JSON array of {op, trip, hold, seats?, count?, together?, wait?,
+--   seconds?, max_hold_ms?, session?, grp?}; a new hold lasts p_ttl_ms; an extend never moves a hold past
 --   its start (seats.held_at) + its max_hold_ms ({{default_max_hold_ms}} if absent; the
 --   max hold travels with each extend, not as an argument, so the function keeps the
 --   signature older binaries call). Each seat change is one conditional UPDATE (no
 --   read-then-write); a multi-seat request that cannot take every seat is rolled back
 --   alone (a subtransaction), so requests in one batch never see each other's failures.
 --   Result: idx (the request's position in p_reqs), outcome (reserved | confirmed |
---   released | extended | rejected:<reason> | error:<code>), seat_list, until_ms
---   (reserves, extends). These four names are the contract with SeatStore.apply, which
+--   released | extended | deferred | rejected:<reason> | error:<code>), seat_list,
+--   until_ms (reserves, extends). These four names are the contract with SeatStore.apply, which
 --   is why they have no prefix.
---   A reserve with a count instead of seats (best available) is seatcast_best's; an
+--   A reserve with a count instead of seats (best available) is seatcast_best's; with
+--   "wait": false it does not wait for seats other transactions hold, but answers
+--   'deferred', and so does every later request of the same "session" in this call:
+--   the caller runs them again, in order, in a transaction of their own. An
 --   extend moves the until of the hold's live seats (until > now(), so an expired hold
 --   is never brought back: a seat the sweep or a take-over has changed fails that check
 --   once its lock is had) to now + min(seconds, p_ttl_ms), capped at the hold's start +
@@ -84,6 +87,8 @@ DECLARE
   v_ev_reason text[] := '{}';
   v_changed record;
   v_last bigint;
+  -- Sessions with a deferred request: their later requests are deferred too.
+  v_deferred text[] := '{}';
 BEGIN
   PERFORM set_config('seatcast.batch', 'on', true);
 
@@ -210,12 +215,17 @@ BEGIN
     v_hash := sha256(convert_to(v_req->>'hold', 'UTF8'));
     outcome := NULL; seat_list := NULL; until_ms := NULL;
 
-    IF v_op = 'reserve' AND v_req ? 'count' THEN
+    IF v_req->>'session' = ANY (v_deferred) THEN
+      outcome := 'deferred';
+
+    ELSIF v_op = 'reserve' AND v_req ? 'count' THEN
       -- Best available: seatcast_best picks and takes the seats.
       SELECT b.outcome, b.seat_list INTO outcome, seat_list
         FROM seatcast_best(v_trip, (v_req->>'count')::int, coalesce((v_req->>'together')::boolean, false),
-                           v_hash, v_new_until) b;
-      IF outcome = 'reserved' THEN
+                           v_hash, v_new_until, coalesce((v_req->>'wait')::boolean, true)) b;
+      IF outcome = 'deferred' AND v_req ? 'session' THEN
+        v_deferred := v_deferred || (v_req->>'session');
+      ELSIF outcome = 'reserved' THEN
         until_ms := floor(extract(epoch FROM v_new_until) * 1000)::bigint;
         v_ev_trip := v_ev_trip || array_fill(v_trip, ARRAY[cardinality(seat_list)]);
         v_ev_seat := v_ev_seat || seat_list;

@@ -1,8 +1,8 @@
--- seatcast_best(p_trip, p_count, p_together, p_hash, p_until): a best-available reserve.
--- Takes the best p_count free seats of p_trip for the hold p_hash until p_until, and
--- answers one row: ('reserved', the seats in row and column order),
--- ('rejected:not_enough_seats', '{}'), ('error:unknown_trip', NULL) or
--- ('error:unavailable', NULL) (see the bound below).
+-- seatcast_best(p_trip, p_count, p_together, p_hash, p_until, p_wait): a best-available
+-- reserve. Takes the best p_count free seats of p_trip for the hold p_hash until p_until,
+-- and answers one row: ('reserved', the seats in row and column order),
+-- ('rejected:not_enough_seats', '{}'), ('deferred', NULL) (p_wait false, below),
+-- ('error:unknown_trip', NULL) or ('error:unavailable', NULL) (the bound below).
 --
 -- What: "free" is what a reserve may take: available, or held with until <= now().
 --   Best first: lowest row, then nearest the middle column, then the lower column. In
@@ -28,6 +28,12 @@
 --      re-checked. All still free: take them. Else another transaction committed taking
 --      one of them: release the rest, read again. It answers not_enough_seats only when
 --      a read finds no candidate at all: at that read's snapshot the trip had no room.
+--      With p_wait false, phase B does not wait: if its read finds a candidate (room,
+--      but locked by other transactions) it answers 'deferred' and changes nothing; the
+--      caller runs the request again, with p_wait, in a transaction that holds no other
+--      locks (seatcast_apply and DatabaseWorker do that for batches: a batch that waited
+--      here while holding its earlier requests' seats would deadlock with another
+--      instance's batch doing the same).
 --   The seats taken are changed by one conditional UPDATE (free, on rows this
 --   transaction has locked), so no seat is ever given twice: two transactions cannot
 --   both hold a row's lock, and the later one re-checks the row after the first
@@ -39,13 +45,14 @@
 -- Called by: seatcast_apply (part 3), for a reserve with a count, inside the batch's
 --   transaction; the caller writes the outbox events.
 -- Lock order: seat rows of p_trip only, never a trip row. Phase A never waits (SKIP
---   LOCKED). Phase B waits for the seats of one candidate at a time, in (row, column)
---   order, holding no other lock of this request (a failed try's locks are released);
---   the batch's earlier requests may hold seat rows meanwhile, so, like any multi-seat
---   reserve, it can deadlock with another instance's batch: PostgreSQL aborts one, and
---   DatabaseWorker.runBatch runs that batch again.
+--   LOCKED). Phase B (p_wait only) waits for the seats of one candidate at a time, in
+--   (row, column) order, holding no other lock of this request (a failed try's locks are
+--   released); so two such waiters cannot deadlock with each other. DatabaseWorker runs
+--   waiting requests in transactions of their own; only the earlier commands of the same
+--   session may hold seats there, and a deadlock through those (PostgreSQL aborts one
+--   side) means that transaction runs again.
 -- NOTIFY: none (seatcast_apply rings the doorbell for its batch).
-CREATE OR REPLACE FUNCTION seatcast_best(p_trip text, p_count int, p_together boolean, p_hash bytea, p_until timestamptz)
+CREATE OR REPLACE FUNCTION seatcast_best(p_trip text, p_count int, p_together boolean, p_hash bytea, p_until timestamptz, p_wait boolean)
 RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
 DECLARE
   v_cols int;
@@ -125,6 +132,10 @@ BEGIN
         CONTINUE;
       END IF;
       RETURN QUERY SELECT 'rejected:not_enough_seats'::text, '{}'::text[];
+      RETURN;
+    END IF;
+    IF v_wait AND NOT p_wait THEN
+      RETURN QUERY SELECT 'deferred'::text, NULL::text[];
       RETURN;
     END IF;
     IF v_wait THEN
