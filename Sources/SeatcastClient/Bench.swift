@@ -260,8 +260,8 @@ public enum Bench {
     /// `connections` clients, each with a hold of its own, cycle best-available reserve ->
     /// reserved -> release (every seat of the hold) -> released -> reserve for `duration`
     /// seconds, all asking for the same best seats at once. A client answered
-    /// `not_enough_seats` asks again at once. Each client first releases whatever its hold
-    /// kept from an earlier run.
+    /// `not_enough_seats` asks again at once. Holds are new for each run (and each load
+    /// client), so several load clients can share a trip, one per server instance.
     public static func best(url: WebSocketURL, trip: String, connections: Int, count: Int, together: Bool,
                             duration: Double, handshakes: Int = LoadClient.defaultHandshakes) -> BestResult {
         let lc = LoadClient(url: url, maxHandshakes: handshakes)
@@ -274,7 +274,9 @@ public enum Bench {
         var outstanding = 0
         var sentAt = [Double](repeating: 0, count: connections)
         var latencies: [Double] = []
-        func holdOf(_ c: Int) -> String { "bench-best-\(String(format: "%012d", c))" }
+        // Holds of this run only: two load clients (one per server instance) must not share one.
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        func holdOf(_ c: Int) -> String { "bench-best-\(run)-\(String(format: "%06d", c))" }
         func reserve(_ c: Int) {
             outstanding += 1
             sentAt[c] = Timestamp.monotonicSeconds()
@@ -308,7 +310,7 @@ public enum Bench {
                 if started { r.errors += 1 }
             }
         }
-        lc.onOpen = { c in release(c) }
+        lc.onOpen = { c in reserve(c) }
         var tStart = Timestamp.monotonicSeconds()
         lc.connect(connections, path: "/ws")
         _ = lc.run(timeout: duration + 60) {
