@@ -38,10 +38,11 @@
 --   transaction has locked), so no seat is ever given twice: two transactions cannot
 --   both hold a row's lock, and the later one re-checks the row after the first
 --   commits. No read-then-write without a lock anywhere.
---   Bound: a failed phase-B try means another transaction took one of its seats, so
---   without concurrent releases phase B tries at most as many times as the trip has
---   seats; past that many tries (only under constant churn) it gives up with
---   error:unavailable rather than loop on.
+--   Bound: a failed try means another transaction took one of its seats (or one of the
+--   seats the first read found), or, in phase A, adds a locked seat to the skipped ones;
+--   so without concurrent releases there are at most twice as many tries as the trip has
+--   seats; past that (only under constant churn) it gives up with error:unavailable
+--   rather than loop on.
 -- Called by: seatcast_apply (part 3), for a reserve with a count, inside the batch's
 --   transaction; the caller writes the outbox events.
 -- Lock order: seat rows of p_trip only, never a trip row. Phase A never waits (SKIP
@@ -57,6 +58,9 @@ RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
 DECLARE
   v_cols int;
   v_seats int;
+  v_row int;
+  v_free int;
+  v_room boolean;
   v_pick text[];
   v_locked text[];
   v_skip text[] := '{}';
@@ -74,57 +78,64 @@ BEGIN
   END IF;
 
   LOOP
-    -- The candidate: the best seats free now and not skipped, in one statement (one
-    -- snapshot: "no candidate" means no room at that snapshot), without locks or waiting.
-    -- It streams the trip's seats in (row, column) index order and stops at the first row
-    -- that has room, so the cost grows with the rows passed over, not with the trip.
+    -- The candidate: the best seats free now and not skipped, without locks or waiting.
+    -- The first read decides whether there is room at all (one statement, one snapshot:
+    -- no room there is no room at that snapshot); it streams the trip's seats in (row,
+    -- column) index order and stops at the first row with room, so the cost grows with
+    -- the rows passed over, not with the trip. The second picks within the rows found; if
+    -- another transaction filled them in between (a take committed), read again.
+    v_pick := NULL;
     IF p_together THEN
       -- The lowest row with p_count free consecutive columns, then its best block.
-      WITH r AS (
-        SELECT f.row_no
-          FROM (SELECT s.row_no,
-                       count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
-                                      RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
-                  FROM seats s
-                 WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                   AND s.seat_no <> ALL (v_skip)) f
-         WHERE f.k = p_count
-         ORDER BY f.row_no
-         LIMIT 1),
-      b AS (
-        SELECT r.row_no, f.col_no
-          FROM r, LATERAL (
-                SELECT s.col_no,
-                       count(*) OVER (ORDER BY s.col_no RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
-                  FROM seats s
-                 WHERE s.trip_id = p_trip AND s.row_no = r.row_no
-                   AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                   AND s.seat_no <> ALL (v_skip)) f
-         WHERE f.k = p_count
-         ORDER BY abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
-         LIMIT 1)
-      SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
-        FROM b JOIN seats s ON s.trip_id = p_trip AND s.row_no = b.row_no
-                           AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
+      SELECT f.row_no INTO v_row
+        FROM (SELECT s.row_no,
+                     count(*) OVER (PARTITION BY s.row_no ORDER BY s.col_no
+                                    RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                FROM seats s
+               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                 AND s.seat_no <> ALL (v_skip)) f
+       WHERE f.k = p_count
+       ORDER BY f.row_no
+       LIMIT 1;
+      v_room := FOUND;
+      IF v_room THEN
+        SELECT array_agg(s.seat_no ORDER BY s.col_no) INTO v_pick
+          FROM (SELECT f.col_no
+                  FROM (SELECT s.col_no,
+                               count(*) OVER (ORDER BY s.col_no RANGE BETWEEN CURRENT ROW AND p_count - 1 FOLLOWING) AS k
+                          FROM seats s
+                         WHERE s.trip_id = p_trip AND s.row_no = v_row
+                           AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                           AND s.seat_no <> ALL (v_skip)) f
+                 WHERE f.k = p_count
+                 ORDER BY abs(2 * f.col_no + p_count - v_cols - 2), f.col_no
+                 LIMIT 1) b
+          JOIN seats s ON s.trip_id = p_trip AND s.row_no = v_row AND s.col_no BETWEEN b.col_no AND b.col_no + p_count - 1;
+      END IF;
     ELSE
       -- The best p_count lie in the rows up to that of the p_count-th free seat.
-      WITH n AS (
-        SELECT count(*) AS free, max(x.row_no) AS last_row
-          FROM (SELECT s.row_no FROM seats s
-                 WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
-                   AND s.seat_no <> ALL (v_skip)
-                 ORDER BY s.row_no, s.col_no
-                 LIMIT p_count) x)
-      SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_pick
-        FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s, n
-               WHERE n.free = p_count AND s.trip_id = p_trip AND s.row_no <= n.last_row
-                 AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+      SELECT count(*), max(x.row_no) INTO v_free, v_row
+        FROM (SELECT s.row_no FROM seats s
+               WHERE s.trip_id = p_trip AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
                  AND s.seat_no <> ALL (v_skip)
-               ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
+               ORDER BY s.row_no, s.col_no
                LIMIT p_count) x;
+      v_room := v_free = p_count;
+      IF v_room THEN
+        SELECT array_agg(x.seat_no ORDER BY x.row_no, x.col_no) INTO v_pick
+          FROM (SELECT s.seat_no, s.row_no, s.col_no FROM seats s
+                 WHERE s.trip_id = p_trip AND s.row_no <= v_row
+                   AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()))
+                   AND s.seat_no <> ALL (v_skip)
+                 ORDER BY s.row_no, abs(2 * s.col_no - v_cols - 1), s.col_no
+                 LIMIT p_count) x;
+        IF cardinality(v_pick) < p_count THEN
+          v_pick := NULL;
+        END IF;
+      END IF;
     END IF;
 
-    IF v_pick IS NULL THEN
+    IF NOT v_room THEN
       IF NOT v_wait THEN
         -- Phase A found nothing it could lock: phase B looks again at every free seat.
         v_wait := true;
@@ -134,16 +145,17 @@ BEGIN
       RETURN QUERY SELECT 'rejected:not_enough_seats'::text, '{}'::text[];
       RETURN;
     END IF;
+    v_tries := v_tries + 1;
+    IF v_tries > 2 * v_seats THEN
+      RETURN QUERY SELECT 'error:unavailable'::text, NULL::text[];
+      RETURN;
+    END IF;
+    IF v_pick IS NULL THEN
+      CONTINUE; -- the rows found filled up meanwhile: read again
+    END IF;
     IF v_wait AND NOT p_wait THEN
       RETURN QUERY SELECT 'deferred'::text, NULL::text[];
       RETURN;
-    END IF;
-    IF v_wait THEN
-      v_tries := v_tries + 1;
-      IF v_tries > v_seats THEN
-        RETURN QUERY SELECT 'error:unavailable'::text, NULL::text[];
-        RETURN;
-      END IF;
     END IF;
 
     -- Lock the candidate's seats (phase A: skipping those another transaction holds;
