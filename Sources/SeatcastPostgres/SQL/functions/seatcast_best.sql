@@ -11,9 +11,12 @@
 --   lower one wins. With p_together, the seats are p_count consecutive columns s ..
 --   s+p_count-1 of one row (a block); best block: lowest row, then the block whose centre
 --   s + (p_count-1)/2 is nearest the middle (|2s + p_count - C - 2|), then the lower s.
---   A candidate is the best p_count free seats (or block), found by a plain read (no
---   locks) that streams the seats in (row, column) index order and stops at the first row
---   with room: its cost grows with the rows passed over, not with the trip's size.
+--   A candidate is the best p_count free seats (or block), found by two plain reads (no
+--   locks): the first, one statement, finds the first row with room (singles: the rows
+--   holding the first p_count free seats), reading the seats in (row, column) order up
+--   to there; the second picks within those rows. So the cost follows the rows passed
+--   over rather than the trip's size (when PostgreSQL streams the (trip, row, column)
+--   index, as it did for an empty 500x100 trip).
 --   Two phases, each trying one candidate at a time, every try in a subtransaction of
 --   its own (a BEGIN ... EXCEPTION block) so a failed try releases the row locks it took:
 --   A. Without waiting: lock exactly the candidate's seats FOR UPDATE SKIP LOCKED; if
@@ -27,7 +30,8 @@
 --      its seats waiting (FOR UPDATE, in row/column order); after the waits each is
 --      re-checked. All still free: take them. Else another transaction committed taking
 --      one of them: release the rest, read again. It answers not_enough_seats only when
---      a read finds no candidate at all: at that read's snapshot the trip had no room.
+--      the first read finds no room: at that statement's snapshot the trip had none.
+--      (When the second read finds the rows filled meanwhile, it reads again.)
 --      With p_wait false, phase B does not wait: if its read finds a candidate (room,
 --      but locked by other transactions) it answers 'deferred' and changes nothing; the
 --      caller runs the request again, with p_wait, in a transaction that holds no other
