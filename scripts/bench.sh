@@ -5,12 +5,13 @@
 #   BENCH_FANOUT_SECONDS (20)   how long each fanout run sends events
 #   (BENCH_SUBSCRIBERS, BENCH_EVENTS, BENCH_RATE: one fanout run of that size instead, as before)
 #   BENCH_CONNECTIONS (100) BENCH_INFLIGHT (16) BENCH_DURATION (10)   reserves
+#   BENCH_BEST_CONNECTIONS (64) BENCH_BEST_COUNT (2)   best: best-available clients, seats together each
 #   BENCH_STAMPEDE (1000) BENCH_STAMPEDE_RUNS (10)   stampede clients, runs (then a summary line)
 #   BENCH_IDLE (5000)   idle connections; BENCH_PORT (8181)
 #   BENCH_HANDSHAKES (256)   connection handshakes the load client keeps in flight at once
 #   BENCH_STORM ("10000:2000:5:30")   storm: CLIENTS:ACTORS:JOIN_WINDOW_SECONDS:SALE_SECONDS on a
 #                                      500 x 100 trip (opt-in: BENCH_SCENARIOS=storm)
-#   BENCH_SCENARIOS ("idle fanout reserves stampede")   which ones, in this order (storm: opt-in)
+#   BENCH_SCENARIOS ("idle fanout reserves best stampede")   which ones, in this order (storm: opt-in)
 # idle runs first, on a fresh server: after a bigger run the allocator would reuse freed
 # memory and hide the per-connection cost.
 set -euo pipefail
@@ -35,7 +36,7 @@ else
   fanouts=${BENCH_FANOUT:-2000:25 8000:6 19000:2}
   events_arg=(--seconds "${BENCH_FANOUT_SECONDS:-20}")
 fi
-scenarios=${BENCH_SCENARIOS:-idle fanout reserves stampede}
+scenarios=${BENCH_SCENARIOS:-idle fanout reserves best stampede}
 
 "$bin" migrate --database-url "$url" >/dev/null
 n=0
@@ -44,6 +45,7 @@ for f in $fanouts; do
   "$bin" trip create "fan$n" --name "fanout $f" --rows 25 --cols 4 --database-url "$url" >/dev/null
 done
 "$bin" trip create res --name reserves --rows 200 --cols 20 --database-url "$url" >/dev/null
+"$bin" trip create best --name "best available" --rows 20 --cols 4 --database-url "$url" >/dev/null
 "$bin" trip create stamp --name stampede --rows 3 --cols 4 --database-url "$url" >/dev/null
 "$bin" trip create idle --name idle --rows 12 --cols 4 --database-url "$url" >/dev/null
 case " $scenarios " in
@@ -68,6 +70,9 @@ for s in $scenarios; do
     reserves)
       "$bin" bench reserves "${common[@]}" --trip res \
         --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
+    best)
+      "$bin" bench best "${common[@]}" --trip best --connections "${BENCH_BEST_CONNECTIONS:-64}" \
+        --count "${BENCH_BEST_COUNT:-2}" --duration "${BENCH_DURATION:-10}" ;;
     stampede)
       "$bin" bench stampede "${common[@]}" --trip stamp --connections "${BENCH_STAMPEDE:-1000}" --seat-count 10 \
         --repeat "${BENCH_STAMPEDE_RUNS:-10}" ;;

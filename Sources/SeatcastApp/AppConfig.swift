@@ -7,6 +7,8 @@ public struct AppConfig: Sendable {
     public var port = 8080
     /// Seconds a hold lasts.
     public var holdTTL: Double = 120
+    /// Seconds a hold may last from its start, extends included.
+    public var maxHold: Double = 900
     public var publicDir = "Public"
     public var limits = Limits()
     public var allowedOrigins: [String] = []
@@ -26,7 +28,7 @@ public struct AppConfig: Sendable {
 
     public init(databaseURL: String) { self.databaseURL = databaseURL }
 
-    /// The environment's settings over the defaults: DATABASE_URL, PORT, HOLD_TTL,
+    /// The environment's settings over the defaults: DATABASE_URL, PORT, HOLD_TTL, MAX_HOLD,
     /// PUBLIC_DIR, ALLOWED_ORIGINS (comma-separated), HOST, RATE_LIMIT (messages per second
     /// per connection; the burst becomes twice that), RETAIN_EVENTS, RETAIN_MINUTES.
     public static func fromEnvironment(_ env: [String: String]) throws -> AppConfig {
@@ -46,6 +48,7 @@ public struct AppConfig: Sendable {
             return v
         }
         if let v: Double = try positive("HOLD_TTL", "number of seconds") { c.holdTTL = v }
+        if let v: Double = try positive("MAX_HOLD", "number of seconds") { c.maxHold = v }
         if let v: Int64 = try positive("RETAIN_EVENTS", "integer") { c.retainEvents = v }
         if let v: Double = try positive("RETAIN_MINUTES", "number") { c.retainMinutes = v }
         if let v: Double = try positive("RATE_LIMIT", "number of messages per second") {

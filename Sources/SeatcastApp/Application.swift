@@ -14,6 +14,7 @@ public final class Application: Sendable {
         self.config = config
         var bc = PostgresBackend.Config(url: config.databaseURL, holdTTLSeconds: config.holdTTL)
         bc.sweepIntervalSeconds = config.sweepInterval
+        bc.maxHoldSeconds = config.maxHold
         bc.retainEvents = config.retainEvents
         bc.retainSeconds = config.retainMinutes * 60
         let backend = PostgresBackend(bc)

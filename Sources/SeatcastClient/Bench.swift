@@ -241,6 +241,94 @@ public enum Bench {
         return r
     }
 
+    // MARK: Best available
+
+    public struct BestResult: CustomStringConvertible {
+        public var connections = 0, count = 0, together = true
+        public var reserves = 0, releases = 0, notEnough = 0, otherRejections = 0, errors = 0
+        public var seconds = 0.0
+        /// Milliseconds from a reserve's send to its answer (reserved or rejected).
+        public var p50 = 0.0, p99 = 0.0
+        public var description: String {
+            String(format: "best: %d connections, count %d%@: %d reserved + %d released in %.2f s = %.0f best-available reserves/s, "
+                       + "%d not_enough_seats, %d other rejections, %d errors; reserve answered p50 %.2f ms, p99 %.2f ms",
+                   connections, count, together ? " together" : "", reserves, releases, seconds, Double(reserves) / seconds,
+                   notEnough, otherRejections, errors, p50, p99)
+        }
+    }
+
+    /// `connections` clients, each with a hold of its own, cycle best-available reserve ->
+    /// reserved -> release (every seat of the hold) -> released -> reserve for `duration`
+    /// seconds, all asking for the same best seats at once. A client answered
+    /// `not_enough_seats` asks again at once. Holds are new for each run (and each load
+    /// client), so several load clients can share a trip, one per server instance.
+    public static func best(url: WebSocketURL, trip: String, connections: Int, count: Int, together: Bool,
+                            duration: Double, handshakes: Int = LoadClient.defaultHandshakes) -> BestResult {
+        let lc = LoadClient(url: url, maxHandshakes: handshakes)
+        var r = BestResult()
+        r.connections = connections
+        r.count = count
+        r.together = together
+        var stopping = false
+        var started = false
+        var outstanding = 0
+        var sentAt = [Double](repeating: 0, count: connections)
+        var latencies: [Double] = []
+        // Holds of this run only: two load clients (one per server instance) must not share one.
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        func holdOf(_ c: Int) -> String { "bench-best-\(run)-\(String(format: "%06d", c))" }
+        func reserve(_ c: Int) {
+            outstanding += 1
+            sentAt[c] = Timestamp.monotonicSeconds()
+            lc.send(c, #"{"type":"reserve","tripId":"\#(trip)","count":\#(count),"together":\#(together),"hold":"\#(holdOf(c))"}"#)
+        }
+        func release(_ c: Int) {
+            outstanding += 1
+            lc.send(c, #"{"type":"release","tripId":"\#(trip)","hold":"\#(holdOf(c))"}"#)
+        }
+        lc.onMessage = { c, b in
+            outstanding -= 1
+            let type = FrameScan.string("type", in: b)
+            if type == "reserved" || type == "rejected", started {
+                latencies.append(Timestamp.monotonicSeconds() - sentAt[c])
+            }
+            switch type {
+            case "reserved":
+                if started { r.reserves += 1 }
+                release(c)
+            case "released":
+                if started { r.releases += 1 }
+                if !stopping { reserve(c) }
+            case "rejected":
+                if FrameScan.string("reason", in: b) == "not_enough_seats" {
+                    if started { r.notEnough += 1 }
+                } else if started {
+                    r.otherRejections += 1
+                }
+                if !stopping { reserve(c) }
+            default:
+                if started { r.errors += 1 }
+            }
+        }
+        lc.onOpen = { c in reserve(c) }
+        var tStart = Timestamp.monotonicSeconds()
+        lc.connect(connections, path: "/ws")
+        _ = lc.run(timeout: duration + 60) {
+            let now = Timestamp.monotonicSeconds()
+            if !started && lc.openCount == connections {
+                started = true
+                tStart = now
+            }
+            if started && now - tStart >= duration { stopping = true }
+            return stopping && outstanding == 0 || (lc.connectingCount == 0 && lc.failedCount > 0 && !started)
+        }
+        r.seconds = Timestamp.monotonicSeconds() - tStart
+        let sorted = latencies.map { $0 * 1000 }.sorted()
+        r.p50 = percentile(sorted, 0.5)
+        r.p99 = percentile(sorted, 0.99)
+        return r
+    }
+
     // MARK: Stampede
 
     public struct StampedeResult: CustomStringConvertible {

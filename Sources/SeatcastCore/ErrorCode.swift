@@ -1,4 +1,4 @@
-/// The `code` of a protocol `error` reply (PROTOCOL.md, semantics 8). Extensible:
+/// The `code` of a protocol `error` reply (docs/PROTOCOL.md, semantics 8). Extensible:
 /// new codes are new `static let`s, never renames.
 public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
@@ -43,6 +43,10 @@ public struct RejectReason: Hashable, Sendable, CustomStringConvertible {
     public static let seatTaken = RejectReason("seat_taken")
     public static let notHeld = RejectReason("not_held")
     public static let holdExpired = RejectReason("hold_expired")
+    /// An `extend` of a hold already at its cap (the hold's start + max hold; version 1.1).
+    public static let extendLimit = RejectReason("extend_limit")
+    /// A best-available `reserve` the trip has no room for (version 1.1).
+    public static let notEnoughSeats = RejectReason("not_enough_seats")
 }
 
 /// A request that cannot be served, with the code and message the client sees.

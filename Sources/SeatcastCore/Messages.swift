@@ -1,4 +1,4 @@
-/// Encoders for every server-to-client message of PROTOCOL.md. Key order follows
+/// Encoders for every server-to-client message of docs/PROTOCOL.md. Key order follows
 /// the examples there. Each returns the UTF-8 JSON of one text frame.
 public enum Messages {
     /// A reply: `type`, then `id` when the request had one, then what `members` writes.
@@ -31,6 +31,16 @@ public enum Messages {
             w.field("tripId", tripId)
             w.field("seats", strings: seats)
             w.field("hold", hold)
+            until(&w, untilMs)
+        }
+    }
+
+    /// The answer to `extend` (version 1.1): the hold's seats and its new `until`.
+    public static func extended(id: String?, tripId: String, hold: String, seats: [String], untilMs: Int64) -> [UInt8] {
+        reply("extended", id: id) { w in
+            w.field("tripId", tripId)
+            w.field("hold", hold)
+            w.field("seats", strings: seats)
             until(&w, untilMs)
         }
     }

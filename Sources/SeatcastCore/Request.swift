@@ -8,17 +8,35 @@ public struct StreamPosition: Sendable, Equatable {
     }
 }
 
+/// What a `reserve` asks for: seats by name, or the best `count` seats, which the store
+/// picks in the same transaction (docs/PROTOCOL.md 1.1, "Best available"). An array literal is
+/// a list of seats: `.reserve(tripId: "T1", seats: ["3A"], hold: h)`.
+public enum SeatSelection: Sendable, Equatable, ExpressibleByArrayLiteral {
+    /// These seats, all or none.
+    case listed([String])
+    /// The best `count` available seats: lowest row first, then nearest the middle column
+    /// (of two equally near, the lower column). With `together`, `count` consecutive
+    /// columns of one row: lowest row, then the block whose centre is nearest the middle,
+    /// then the lower first column.
+    case best(count: Int, together: Bool)
+
+    public init(arrayLiteral seats: String...) { self = .listed(seats) }
+}
+
 /// A seat-changing request as the store executes it. The hold token is always
 /// present here: the server generates one for a `reserve` that has none.
 public enum Command: Sendable, Equatable {
-    case reserve(tripId: String, seats: [String], hold: String)
+    case reserve(tripId: String, seats: SeatSelection, hold: String)
     /// `seats == nil`: every seat of the hold on that trip.
     case confirm(tripId: String, seats: [String]?, hold: String)
     case release(tripId: String, seats: [String]?, hold: String)
+    /// Moves the hold's `until` to now + min(`seconds`, hold TTL) (nil: the TTL), never
+    /// past the hold's start + the store's max hold (docs/PROTOCOL.md 1.1, "Extend").
+    case extend(tripId: String, hold: String, seconds: Int?)
 
     public var tripId: String {
         switch self {
-        case let .reserve(t, _, _), let .confirm(t, _, _), let .release(t, _, _): return t
+        case let .reserve(t, _, _), let .confirm(t, _, _), let .release(t, _, _), let .extend(t, _, _): return t
         }
     }
 }
@@ -26,6 +44,8 @@ public enum Command: Sendable, Equatable {
 /// What the store answers to a `Command`.
 public enum CommandOutcome: Sendable, Equatable {
     case reserved(seats: [String], untilMs: Int64)
+    /// An `extend`: the hold's seats and its `until` (the earliest of its seats').
+    case extended(seats: [String], untilMs: Int64)
     case confirmed(seats: [String])
     case released(seats: [String])
     case rejected(RejectReason, seats: [String])
@@ -37,9 +57,11 @@ public struct Request: Sendable, Equatable {
     public enum Body: Sendable, Equatable {
         case subscribe(tripId: String, since: StreamPosition?)
         case unsubscribe(tripId: String)
-        case reserve(tripId: String, seats: [String], hold: String?)
+        case reserve(tripId: String, seats: SeatSelection, hold: String?)
         case confirm(tripId: String, seats: [String]?, hold: String)
         case release(tripId: String, seats: [String]?, hold: String)
+        /// `seconds` nil: the hold TTL.
+        case extend(tripId: String, hold: String, seconds: Int?)
         case ping
         case help
     }

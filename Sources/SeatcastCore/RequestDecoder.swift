@@ -1,4 +1,4 @@
-/// Decodes client text frames into `Request`s (PROTOCOL.md "Client to server").
+/// Decodes client text frames into `Request`s (docs/PROTOCOL.md "Client to server").
 /// Every failure is a `ProtocolError` carrying the request's `id` when it could be read.
 public struct RequestDecoder: Sendable {
     public var limits: Limits
@@ -6,10 +6,13 @@ public struct RequestDecoder: Sendable {
     public init(limits: Limits = Limits()) { self.limits = limits }
 
     public static let helpText = """
-    seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | unsubscribe | ping. \
-    Words: sub TRIP | unsub TRIP | reserve TRIP SEAT... [hold=TOKEN] | confirm TRIP HOLD [SEAT...] | \
-    release TRIP HOLD [SEAT...] | ping | help
+    seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | extend | unsubscribe | ping. \
+    Words: sub TRIP | unsub TRIP | reserve TRIP SEAT... [hold=TOKEN] | reserve TRIP COUNT [together] [hold=TOKEN] | \
+    confirm TRIP HOLD [SEAT...] | release TRIP HOLD [SEAT...] | extend TRIP HOLD [SECONDS] | ping | help
     """
+
+    /// The longest `seconds` an `extend` may ask for (a year); the hold TTL caps it anyway.
+    public static let maxExtendSeconds = 365 * 86_400
 
     /// Decodes one complete text message.
     public func decode(_ bytes: some Collection<UInt8>) -> Result<Request, ProtocolError> {
@@ -96,12 +99,17 @@ public struct RequestDecoder: Sendable {
                 return .success(Request(id: id, .unsubscribe(tripId: try tripId(json))))
             case "reserve":
                 let trip = try tripId(json)
-                guard let seats = try seatList(json) else {
-                    throw ProtocolError(.badRequest, "seats must be a non-empty list")
-                }
+                let seats = try seatSelection(json)
                 var hold: String?
                 if let h = json["hold"], h != .null { hold = try holdToken(h) }
                 return .success(Request(id: id, .reserve(tripId: trip, seats: seats, hold: hold)))
+            case "extend":
+                let trip = try tripId(json)
+                guard let h = json["hold"], h != .null else { throw ProtocolError(.badRequest, "hold is missing") }
+                let hold = try holdToken(h)
+                var seconds: Int?
+                if let v = json["seconds"], v != .null { seconds = try extendSeconds(v) }
+                return .success(Request(id: id, .extend(tripId: trip, hold: hold, seconds: seconds)))
             case "confirm", "release":
                 let trip = try tripId(json)
                 let seats = try seatList(json)
@@ -137,6 +145,44 @@ public struct RequestDecoder: Sendable {
             throw ProtocolError(.badRequest, "hold must be 16 to 128 characters of A-Z a-z 0-9 _ -")
         }
         return s
+    }
+
+    /// What a `reserve` asks for: `seats`/`seatNo`, or `count` with an optional `together`
+    /// (best available), never both.
+    func seatSelection(_ json: JSON) throws -> SeatSelection {
+        func given(_ key: String) -> JSON? { json[key].flatMap { $0 == .null ? nil : $0 } }
+        let together = given("together")
+        guard let count = given("count") else {
+            if together != nil { throw ProtocolError(.badRequest, "together goes with count") }
+            guard let seats = try seatList(json) else { throw ProtocolError(.badRequest, "seats must be a non-empty list") }
+            return .listed(seats)
+        }
+        if given("seats") != nil || given("seatNo") != nil {
+            throw ProtocolError(.badRequest, "give either seats or count, not both")
+        }
+        return .best(count: try seatCount(count), together: try together.map { v in
+            guard case let .bool(b) = v else { throw ProtocolError(.badRequest, "together must be true or false") }
+            return b
+        } ?? false)
+    }
+
+    /// `count` of a best-available reserve: 1 to the seats-per-request limit.
+    func seatCount(_ v: JSON) throws -> Int {
+        guard let n = v.int64Value, n >= 1 else {
+            throw ProtocolError(.badRequest, "count must be a whole number from 1 to \(limits.maxSeatsPerRequest)")
+        }
+        if n > Int64(limits.maxSeatsPerRequest) {
+            throw ProtocolError(.tooLarge, "at most \(limits.maxSeatsPerRequest) seats per request")
+        }
+        return Int(n)
+    }
+
+    /// `seconds` of an `extend`: 1 to `maxExtendSeconds`.
+    func extendSeconds(_ v: JSON) throws -> Int {
+        guard let n = v.int64Value, n >= 1, n <= Int64(Self.maxExtendSeconds) else {
+            throw ProtocolError(.badRequest, "seconds must be a whole number from 1 to \(Self.maxExtendSeconds)")
+        }
+        return Int(n)
     }
 
     /// `seats` (a list) or `seatNo` (one string); nil when neither is given.
@@ -202,7 +248,7 @@ public struct RequestDecoder: Sendable {
             case "unsub", "unsubscribe":
                 return .success(Request(.unsubscribe(tripId: try trip(0, usage: "unsub TRIP"))))
             case "reserve":
-                let usage = "reserve TRIP SEAT... [hold=TOKEN]"
+                let usage = "reserve TRIP SEAT... [hold=TOKEN] | reserve TRIP COUNT [together] [hold=TOKEN]"
                 let t = try trip(0, usage: usage)
                 var hold: String?
                 var seats: [String] = []
@@ -214,7 +260,29 @@ public struct RequestDecoder: Sendable {
                     }
                 }
                 if seats.isEmpty { throw ProtocolError(.badRequest, "usage: \(usage)") }
-                return .success(Request(.reserve(tripId: t, seats: try checkSeats(seats), hold: hold)))
+                // A number where the first seat would be is a count: the best seats.
+                if let first = seats.first, !first.isEmpty, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                    let rest = seats.dropFirst()
+                    guard rest.isEmpty || (rest.count == 1 && rest.first!.lowercased() == "together") else {
+                        throw ProtocolError(.badRequest, "usage: \(usage)")
+                    }
+                    let count = try seatCount(.number(Double(first.prefix(18)) ?? .infinity))
+                    return .success(Request(.reserve(tripId: t, seats: .best(count: count, together: !rest.isEmpty), hold: hold)))
+                }
+                return .success(Request(.reserve(tripId: t, seats: .listed(try checkSeats(seats)), hold: hold)))
+            case "extend":
+                let usage = "extend TRIP HOLD [SECONDS]"
+                let t = try trip(0, usage: usage)
+                guard args.count == 2 || args.count == 3 else { throw ProtocolError(.badRequest, "usage: \(usage)") }
+                let hold = try holdToken(.string(args[1]))
+                var seconds: Int?
+                if args.count == 3 {
+                    guard args[2].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Double(args[2].prefix(18)) else {
+                        throw ProtocolError(.badRequest, "usage: \(usage)")
+                    }
+                    seconds = try extendSeconds(.number(n))
+                }
+                return .success(Request(.extend(tripId: t, hold: hold, seconds: seconds)))
             case "confirm", "release":
                 let usage = "\(verb.lowercased()) TRIP HOLD [SEAT...]"
                 let t = try trip(0, usage: usage)

@@ -23,6 +23,8 @@ final class DatabaseWorker: Sendable {
         var url: String
         var name: String
         var holdTTLms: Int64
+        /// How long a hold may last from its start, extends included.
+        var maxHoldMs: Int64 = Schema.defaultMaxHoldMs
         /// Most commands per transaction.
         var maxBatch = 512
         /// Most commands per transaction that run in a subtransaction (multi-seat reserves,
@@ -251,12 +253,14 @@ final class DatabaseWorker: Sendable {
         return true
     }
 
-    /// Multi-seat reserves and confirms run in a subtransaction inside seatcast_apply.
+    /// Multi-seat reserves, best-available reserves (seatcast_best) and confirms run in a
+    /// subtransaction inside seatcast_apply.
     static func usesSubtransaction(_ c: Command) -> Bool {
         switch c {
-        case let .reserve(_, seats, _): return seats.count > 1
+        case let .reserve(_, .listed(seats), _): return seats.count > 1
+        case .reserve(_, .best, _): return true
         case .confirm: return true
-        case .release: return false
+        case .release, .extend: return false
         }
     }
 
@@ -273,18 +277,43 @@ final class DatabaseWorker: Sendable {
 
     /// One transaction for the batch. Deadlocks and serialization failures are retried;
     /// any other failure runs each command alone, so one bad command fails only itself.
-    private func runBatch(_ batch: [Pending], _ db: PGConnection) -> Bool {
+    ///
+    /// A batch of several commands never waits for seats other transactions hold on behalf
+    /// of a best-available reserve (`SeatStore.applyDeferringWaits`): such a reserve, and
+    /// its session's later commands, run after the batch commits, each session's in a
+    /// transaction of its own that holds no other session's seats, where it may wait.
+    private func runBatch(_ batch: [Pending], _ db: PGConnection, deferWaits: Bool = true) -> Bool {
         let store = SeatStore(db)
         let commands = batch.map(\.command)
         let sessions = batch.map(\.session)
+        let deferring = deferWaits && batch.count > 1
         var attempt = 0
         while true {
             do {
-                let outcomes = try db.transaction { () throws(PGError) in
-                    try store.apply(commands, sessions: sessions, holdTTLms: config.holdTTLms)
+                let outcomes = try db.transaction { () throws(PGError) -> [CommandOutcome?] in
+                    deferring
+                        ? try store.applyDeferringWaits(commands, sessions: sessions, holdTTLms: config.holdTTLms,
+                                                        maxHoldMs: config.maxHoldMs)
+                        : try store.apply(commands, sessions: sessions, holdTTLms: config.holdTTLms,
+                                          maxHoldMs: config.maxHoldMs).map { $0 }
                 }
                 batches.add(1, ordering: .relaxed)
-                for (i, o) in outcomes.enumerated() { batch[i].reply(o) }
+                var deferred: [Int: [Pending]] = [:]
+                var order: [Int] = []
+                for (i, o) in outcomes.enumerated() {
+                    if let o {
+                        batch[i].reply(o)
+                    } else {
+                        if deferred[batch[i].session] == nil { order.append(batch[i].session) }
+                        deferred[batch[i].session, default: []].append(batch[i])
+                    }
+                }
+                for (k, session) in order.enumerated() where !runBatch(deferred[session]!, db, deferWaits: false) {
+                    for p in order[(k + 1)...].flatMap({ deferred[$0]! }) {
+                        p.reply(.failed(Self.protocolError(PGError(kind: .connection, sqlState: nil, message: "connection lost"))))
+                    }
+                    return false
+                }
                 return true
             } catch {
                 if error.kind == .connection {
@@ -294,7 +323,7 @@ final class DatabaseWorker: Sendable {
                 attempt += 1
                 if error.isRetryable && attempt < 5 { continue }
                 if batch.count > 1 {
-                    for (i, one) in batch.enumerated() where !runBatch([one], db) {
+                    for (i, one) in batch.enumerated() where !runBatch([one], db, deferWaits: false) {
                         for p in batch[(i + 1)...] {
                             p.reply(.failed(Self.protocolError(PGError(kind: .connection, sqlState: nil, message: "connection lost"))))
                         }

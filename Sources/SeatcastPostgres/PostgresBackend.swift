@@ -8,6 +8,8 @@ public final class PostgresBackend: SeatBackend {
     public struct Config: Sendable {
         public var url: String
         public var holdTTLSeconds: Double
+        /// How long a hold may last from its start, extends included (`--max-hold`).
+        public var maxHoldSeconds: Double = Double(Schema.defaultMaxHoldMs) / 1000
         /// How often expired holds are released.
         public var sweepIntervalSeconds: Double = 1
         /// Outbox retention per trip: the last `retainEvents` events, none older than `retainSeconds`.
@@ -27,6 +29,7 @@ public final class PostgresBackend: SeatBackend {
     public init(_ config: Config) {
         let ttl = Int64(config.holdTTLSeconds * 1000)
         var w = DatabaseWorker.Config(url: config.url, name: "seatcast-db-writer", holdTTLms: ttl)
+        w.maxHoldMs = Int64(config.maxHoldSeconds * 1000)
         w.maintenance = .init(sweepInterval: config.sweepIntervalSeconds, pruneInterval: config.pruneIntervalSeconds,
                               retainEvents: config.retainEvents, retainSeconds: config.retainSeconds)
         writer = DatabaseWorker(w)

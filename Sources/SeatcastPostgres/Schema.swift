@@ -34,12 +34,18 @@ public enum Schema {
         public static let listedRelease = "x"
     }
 
+    /// How long a hold may last from its start, extends included, unless configured
+    /// (`--max-hold`): 900 s. `SeatStore.apply` sends the configured value with each extend;
+    /// this is what `seatcast_apply` assumes for an extend that carries none.
+    public static let defaultMaxHoldMs: Int64 = 900_000
+
     /// What `{{name}}` in a SQL file stands for. Each value is a plain word, so it can
     /// stand inside a SQL string literal or as an identifier without quoting.
     static let placeholders: [String: String] = [
         "notify_channel": notifyChannel,
         "grp_single_seat_reserve": BulkGroup.singleSeatReserve,
         "grp_listed_release": BulkGroup.listedRelease,
+        "default_max_hold_ms": String(defaultMaxHoldMs),
     ]
 
     /// Advisory lock key that serialises concurrent migrators (old ones included).

@@ -112,31 +112,68 @@ public struct SeatStore {
     /// `seatcast_apply`, and returns one outcome per command, in order. With `sessions`
     /// (one key per command) single-seat reserves and releases of listed seats run set-wise
     /// ahead of the rest, as far as each session's own order allows (`bulkGroups`).
-    public func apply(_ commands: [Command], sessions: [Int]? = nil, holdTTLms: Int64) throws(PGError) -> [CommandOutcome] {
+    /// A best-available reserve may wait here for seats other transactions hold
+    /// (`seatcast_best`, phase B).
+    ///
+    /// `maxHoldMs`: no `extend` moves a hold's `until` past its start + this.
+    public func apply(_ commands: [Command], sessions: [Int]? = nil, holdTTLms: Int64,
+                      maxHoldMs: Int64 = Schema.defaultMaxHoldMs) throws(PGError) -> [CommandOutcome] {
+        try run(commands, sessions: sessions, holdTTLms: holdTTLms, maxHoldMs: maxHoldMs, deferWaits: false).map {
+            $0 ?? .failed(ProtocolError(.internal, "no answer"))
+        }
+    }
+
+    /// As `apply`, for a batch of many sessions' commands (`DatabaseWorker`): nothing in it
+    /// waits for seats another transaction holds on behalf of a best-available reserve. Such
+    /// a reserve, when only locked seats would serve it, is not run: its outcome is nil, and
+    /// so are those of its session's later commands, which are not run either. The caller
+    /// runs them again, in order, in a transaction of their own after this one commits. (A
+    /// batch that waited while holding its earlier commands' seats could deadlock with
+    /// another instance's batch doing the same; PostgreSQL then aborts one after a second.)
+    func applyDeferringWaits(_ commands: [Command], sessions: [Int], holdTTLms: Int64,
+                             maxHoldMs: Int64 = Schema.defaultMaxHoldMs) throws(PGError) -> [CommandOutcome?] {
+        try run(commands, sessions: sessions, holdTTLms: holdTTLms, maxHoldMs: maxHoldMs, deferWaits: true)
+    }
+
+    private func run(_ commands: [Command], sessions: [Int]?, holdTTLms: Int64, maxHoldMs: Int64,
+                     deferWaits: Bool) throws(PGError) -> [CommandOutcome?] {
         let groups = sessions.map { Self.bulkGroups(commands, sessions: $0) } ?? []
         var w = JSONWriter(reserving: commands.count * 96)
         w.beginArray()
         for (i, c) in commands.enumerated() {
             w.beginObject()
             if i < groups.count, let g = groups[i] { w.field("grp", g) }
+            if deferWaits, let sessions, i < sessions.count { w.field("session", String(sessions[i])) }
             switch c {
-            case let .reserve(t, seats, hold):
+            case let .reserve(t, .listed(seats), hold):
                 w.field("op", "reserve"); w.field("trip", t); w.field("hold", hold); w.field("seats", strings: seats)
+            case let .reserve(t, .best(count, together), hold):
+                w.field("op", "reserve"); w.field("trip", t); w.field("hold", hold); w.field("count", count)
+                w.key("together"); w.bool(together)
+                if deferWaits { w.key("wait"); w.bool(false) }
             case let .confirm(t, seats, hold):
                 w.field("op", "confirm"); w.field("trip", t); w.field("hold", hold)
                 if let seats { w.field("seats", strings: seats) }
             case let .release(t, seats, hold):
                 w.field("op", "release"); w.field("trip", t); w.field("hold", hold)
                 if let seats { w.field("seats", strings: seats) }
+            case let .extend(t, hold, seconds):
+                w.field("op", "extend"); w.field("trip", t); w.field("hold", hold)
+                if let seconds { w.field("seconds", seconds) }
+                w.field("max_hold_ms", maxHoldMs)
             }
             w.endObject()
         }
         w.endArray()
         let r = try db.exec("SELECT idx, outcome, seat_list, until_ms FROM seatcast_apply($1::jsonb, $2::bigint)",
                             [String(decoding: w.bytes, as: UTF8.self), String(holdTTLms)])
-        var out = [CommandOutcome](repeating: .failed(ProtocolError(.internal, "no answer")), count: commands.count)
+        var out = [CommandOutcome?](repeating: .failed(ProtocolError(.internal, "no answer")), count: commands.count)
         for i in 0..<r.rowCount {
             guard let idx = r.int(i, 0), idx >= 0, idx < commands.count, let outcome = r.string(i, 1) else { continue }
+            if outcome == "deferred" {
+                out[idx] = deferWaits ? nil : .failed(ProtocolError(.internal, "the store could not run this request"))
+                continue
+            }
             let seats = r.words(i, 2) ?? []
             out[idx] = Self.outcome(outcome, seats: seats, untilMs: r.int64(i, 3), command: commands[idx])
         }
@@ -153,7 +190,7 @@ public struct SeatStore {
         return commands.enumerated().map { i, c in
             let want: Int
             switch c {
-            case let .reserve(_, seats, _) where seats.count == 1: want = 0
+            case let .reserve(_, .listed(seats), _) where seats.count == 1: want = 0
             case .release(_, .some, _): want = 1
             default: want = 2
             }
@@ -167,6 +204,7 @@ public struct SeatStore {
     static func outcome(_ s: String, seats: [String], untilMs: Int64?, command: Command) -> CommandOutcome {
         switch s {
         case "reserved": return .reserved(seats: seats, untilMs: untilMs ?? 0)
+        case "extended": return .extended(seats: seats, untilMs: untilMs ?? 0)
         case "confirmed": return .confirmed(seats: seats)
         case "released": return .released(seats: seats)
         default: break

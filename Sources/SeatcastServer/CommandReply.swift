@@ -10,6 +10,9 @@ enum CommandReply {
         case let .reserved(seats, until):
             guard case let .reserve(_, _, hold) = c else { return [] }
             return Messages.reserved(id: id, tripId: c.tripId, seats: seats, hold: hold, untilMs: until)
+        case let .extended(seats, until):
+            guard case let .extend(_, hold, _) = c else { return [] }
+            return Messages.extended(id: id, tripId: c.tripId, hold: hold, seats: seats, untilMs: until)
         case let .confirmed(seats): return Messages.confirmed(id: id, tripId: c.tripId, seats: seats)
         case let .released(seats): return Messages.released(id: id, tripId: c.tripId, seats: seats)
         case let .rejected(reason, seats): return Messages.rejected(id: id, tripId: c.tripId, reason: reason, seats: seats)
@@ -22,7 +25,7 @@ enum CommandReply {
     /// The HTTP status of a command's answer (docs/PROTOCOL.md, "HTTP").
     static func httpStatus(_ o: CommandOutcome) -> Int {
         switch o {
-        case .reserved, .confirmed, .released: return 200
+        case .reserved, .extended, .confirmed, .released: return 200
         case .rejected: return 409
         case let .failed(e): return e.code.httpStatus
         }
@@ -32,6 +35,7 @@ enum CommandReply {
     static func label(_ type: String, _ o: CommandOutcome) -> String {
         switch o {
         case .reserved: return "\(type):reserved"
+        case .extended: return "\(type):extended"
         case .confirmed: return "\(type):confirmed"
         case .released: return "\(type):released"
         case let .rejected(reason, _): return "\(type):rejected:\(reason.rawValue)"

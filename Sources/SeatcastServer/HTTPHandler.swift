@@ -244,6 +244,7 @@ final class HTTPHandler: LoopConfined {
         case let .reserve(t, seats, hold): command = .reserve(tripId: t, seats: seats, hold: hold ?? HoldToken.generate())
         case let .confirm(t, seats, hold): command = .confirm(tripId: t, seats: seats, hold: hold)
         case let .release(t, seats, hold): command = .release(tripId: t, seats: seats, hold: hold)
+        case let .extend(t, hold, seconds): command = .extend(tripId: t, hold: hold, seconds: seconds)
         default:
             respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
             return

@@ -18,7 +18,7 @@ enum HTTPRoute: Equatable, Sendable {
     /// Anything else is a file under the public folder.
     case file
 
-    static let commands: Set<String> = ["reserve", "confirm", "release"]
+    static let commands: Set<String> = ["reserve", "confirm", "release", "extend"]
 
     init(path: String) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)

@@ -203,6 +203,8 @@ final class WebSocketHandler: LoopConfined {
             submit(.confirm(tripId: trip, seats: seats, hold: hold), type: "confirm", id: r.id, from: s)
         case let .release(trip, seats, hold):
             submit(.release(tripId: trip, seats: seats, hold: hold), type: "release", id: r.id, from: s)
+        case let .extend(trip, hold, seconds):
+            submit(.extend(tripId: trip, hold: hold, seconds: seconds), type: "extend", id: r.id, from: s)
         }
     }
 

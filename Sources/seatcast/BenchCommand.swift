@@ -8,19 +8,21 @@ import SeatcastPostgres
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks against a running server: fanout, reserves, stampede, idle, storm (see BENCHMARKS.md).")
+        abstract: "Benchmarks against a running server: fanout, reserves, best, stampede, idle, storm (see BENCHMARKS.md).")
 
     @OptionGroup var server: ServerOptions
-    @Argument(help: "fanout | reserves | stampede | idle | storm") var scenario: String
+    @Argument(help: "fanout | reserves | best | stampede | idle | storm") var scenario: String
     @Option(help: "Trip to use (a fresh one per run).") var trip: String
     @Option(name: .customLong("server-pid"), help: "Server process id, for CPU and memory readings.") var serverPid: Int32?
     @Option(help: "fanout: subscribers.") var subscribers = 2000
     @Option(help: "fanout: seat changes.") var events = 1000
     @Option(help: "fanout: seat changes per second.") var rate: Double = 200
     @Option(help: "fanout: run this many seconds (events = rate x seconds) instead of --events.") var seconds: Double?
-    @Option(help: "reserves/stampede/idle: connections.") var connections = 64
+    @Option(help: "reserves/best/stampede/idle: connections.") var connections = 64
     @Option(help: "reserves: requests in flight per connection.") var inflight = 8
-    @Option(help: "reserves: seconds.") var duration: Double = 10
+    @Option(help: "reserves/best: seconds.") var duration: Double = 10
+    @Option(help: "best: seats per best-available reserve.") var count = 2
+    @Flag(inversion: .prefixedNo, help: "best: seats side by side (--no-together: anywhere).") var together = true
     @Option(help: "stampede: seats contended.") var seatCount = 10
     @Option(help: "stampede: runs over the same connections; with more than one, a summary line follows.")
     var `repeat` = 1
@@ -68,6 +70,12 @@ struct BenchCommand: ParsableCommand {
         case "reserves":
             print(Bench.reserves(url: url, trip: trip, seats: seats, connections: connections, inflight: inflight,
                                  duration: duration, handshakes: handshakes))
+        case "best":
+            guard (1...Limits().maxSeatsPerRequest).contains(count) else {
+                throw ValidationError("--count must be 1...\(Limits().maxSeatsPerRequest)")
+            }
+            print(Bench.best(url: url, trip: trip, connections: connections, count: count, together: together,
+                             duration: duration, handshakes: handshakes))
         case "stampede":
             guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
             let runs = Bench.stampede(url: url, trip: trip, seats: Array(seats.prefix(seatCount)), clients: connections,

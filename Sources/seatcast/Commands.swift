@@ -31,6 +31,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Port (default: $PORT or 8080; 0 picks a free one).") var port: Int?
     @Option(help: "Address to listen on (default: $HOST or all).") var host: String?
     @Option(name: .customLong("hold-ttl"), help: "Seconds a hold lasts (default: $HOLD_TTL or 120).") var holdTTL: Double?
+    @Option(name: .customLong("max-hold"), help: "Seconds a hold may last from its start, extends included (default: $MAX_HOLD or 900).")
+    var maxHold: Double?
     @Option(name: .customLong("public-dir"), help: "Static files (default: $PUBLIC_DIR or Public).") var publicDir: String?
     @Option(name: .customLong("allowed-origin"), help: "Allowed WebSocket Origin; repeat for several (default: any).")
     var allowedOrigins: [String] = []
@@ -57,6 +59,10 @@ struct Serve: ParsableCommand {
         if let holdTTL {
             guard holdTTL > 0 else { throw ValidationError("--hold-ttl must be positive") }
             config.holdTTL = holdTTL
+        }
+        if let maxHold {
+            guard maxHold > 0 else { throw ValidationError("--max-hold must be positive") }
+            config.maxHold = maxHold
         }
         if let publicDir { config.publicDir = publicDir }
         if let rateLimit {

@@ -3,7 +3,7 @@ import Testing
 
 // The RequestDecoder suites (RequestDecoder*Tests.swift) and what they share.
 
-/// A valid hold token (20 characters of the allowed alphabet) standing in for PROTOCOL.md's `<token>`.
+/// A valid hold token (20 characters of the allowed alphabet) standing in for docs/PROTOCOL.md's `<token>`.
 let token = "k2Jf9xQ_7bLm-3PzR0aV"
 
 func decode(_ text: String, limits: Limits = Limits()) -> Result<Request, ProtocolError> {
@@ -36,7 +36,7 @@ extension Result where Failure == ProtocolError {
     }
 }
 
-@Suite("RequestDecoder: client frames of PROTOCOL.md")
+@Suite("RequestDecoder: client frames of docs/PROTOCOL.md")
 struct RequestDecoderGoldenTests {
     /// The plain `subscribe` example decodes to a subscription without a resume position.
     @Test func subscribe() {
@@ -166,6 +166,6 @@ struct RequestDecoderGoldenTests {
         let seats = (1...10).map { "\($0)A" }
         let list = seats.map { "\"\($0)\"" }.joined(separator: ",")
         #expect(decode(#"{"type":"reserve","tripId":"T1","seats":[\#(list)]}"#)
-            == .success(Request(.reserve(tripId: "T1", seats: seats, hold: nil))))
+            == .success(Request(.reserve(tripId: "T1", seats: .listed(seats), hold: nil))))
     }
 }

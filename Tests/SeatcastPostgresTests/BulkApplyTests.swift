@@ -25,7 +25,7 @@ import Testing
             switch rng.next() % 9 {
             case 0, 1, 2: c = .reserve(tripId: "", seats: [seats[0]], hold: hold)
             case 3: c = .reserve(tripId: "", seats: [seats[seats.count - 1]], hold: hold)
-            case 4: c = .reserve(tripId: "", seats: seats, hold: hold)
+            case 4: c = .reserve(tripId: "", seats: .listed(seats), hold: hold)
             case 5, 6: c = .release(tripId: "", seats: seats, hold: hold)
             case 7: c = .release(tripId: "", seats: nil, hold: hold)
             default: c = .confirm(tripId: "", seats: rng.next() % 2 == 0 ? nil : [seats[0]], hold: hold)
@@ -39,6 +39,7 @@ import Testing
                 case let .reserve(_, s, h): return .reserve(tripId: trip, seats: s, hold: h)
                 case let .release(_, s, h): return .release(tripId: trip, seats: s, hold: h)
                 case let .confirm(_, s, h): return .confirm(tripId: trip, seats: s, hold: h)
+                case let .extend(_, h, s): return .extend(tripId: trip, hold: h, seconds: s)
                 }
             }
         }

@@ -38,7 +38,7 @@ struct SeatStoreConcurrencyTests {
         let holds = (0..<16).map { _ in newHold("racer") }
         let outcomes = Shared<[Int: CommandOutcome]>([:])
         let errors = runTogether(16) { i, db in
-            let o = try applyRetrying(db, [.reserve(tripId: trip, seats: seats, hold: holds[i])])[0]
+            let o = try applyRetrying(db, [.reserve(tripId: trip, seats: .listed(seats), hold: holds[i])])[0]
             outcomes.update { $0[i] = o }
         }
         #expect(errors == [])
@@ -80,7 +80,7 @@ struct SeatStoreConcurrencyTests {
             let hold = newHold("writer\(w)")
             var booked = Set<String>()
             for i in 0..<perWriter {
-                var commands: [Command] = [.reserve(tripId: trip, seats: pair(i), hold: hold)]
+                var commands: [Command] = [.reserve(tripId: trip, seats: .listed(pair(i)), hold: hold)]
                 if i > 0 {
                     commands.append(i % 7 == 0 ? .confirm(tripId: trip, seats: pair(i - 1), hold: hold)
                                                : .release(tripId: trip, seats: pair(i - 1), hold: hold))
@@ -153,7 +153,7 @@ struct SeatStoreConcurrencyTests {
                 arrived[1 - t].wait()
                 var seats = t == 0 ? ["\(x)A", "\(x)B"] : ["\(x)B", "\(x)C"]
                 if x % 2 == 0 { seats.reverse() }
-                let o = try applyRetrying(db, [.reserve(tripId: trip, seats: seats, hold: holds[t])])[0]
+                let o = try applyRetrying(db, [.reserve(tripId: trip, seats: .listed(seats), hold: holds[t])])[0]
                 outcomes.update { $0[t]!.append(o) }
             }
         }

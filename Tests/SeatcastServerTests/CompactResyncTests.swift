@@ -3,7 +3,7 @@ import SeatcastCore
 import SeatcastTesting
 import Testing
 
-/// PROTOCOL.md "Compact snapshot" and ARCHITECTURE.md "Send path and slow clients" end to
+/// docs/PROTOCOL.md "Compact snapshot" and ARCHITECTURE.md "Send path and slow clients" end to
 /// end: the snapshot that resyncs a slow client has the form the client subscribed with.
 /// Two subscribers of one trip, one compact and one not, stop reading until both queues
 /// overflow (as in SlowClientTests), then read again: the compact one's resync snapshot is

@@ -1,13 +1,28 @@
--- seatcast_apply(p_reqs, p_ttl_ms): runs a batch of reserve/confirm/release requests in
--- the caller's transaction and answers one row per request.
+-- seatcast_apply(p_reqs, p_ttl_ms): runs a batch of reserve/confirm/release/extend
+-- requests in the caller's transaction and answers one row per request.
 --
--- What: p_reqs is a JSON array of {op, trip, hold, seats?, grp?}; a new hold lasts
---   p_ttl_ms. Each seat change is one conditional UPDATE (no read-then-write); a
---   multi-seat request that cannot take every seat is rolled back alone (a
---   subtransaction), so requests in one batch never see each other's failures. Result:
---   idx (the request's position in p_reqs), outcome (reserved | confirmed | released |
---   rejected:<reason> | error:<code>), seat_list, until_ms (reserves). These four names
---   are the contract with SeatStore.apply, which is why they have no prefix.
+-- What: p_reqs is a JSON array of {op, trip, hold, seats?, count?, together?, wait?,
+--   seconds?, max_hold_ms?, session?, grp?}; a new hold lasts p_ttl_ms; an extend never moves a hold past
+--   its start (seats.held_at) + its max_hold_ms ({{default_max_hold_ms}} if absent; the
+--   max hold travels with each extend, not as an argument, so the function keeps the
+--   signature older binaries call). Each seat change is one conditional UPDATE (no
+--   read-then-write); a multi-seat request that cannot take every seat is rolled back
+--   alone (a subtransaction), so requests in one batch never see each other's failures.
+--   Result: idx (the request's position in p_reqs), outcome (reserved | confirmed |
+--   released | extended | deferred | rejected:<reason> | error:<code>), seat_list,
+--   until_ms (reserves, extends). These four names are the contract with SeatStore.apply, which
+--   is why they have no prefix.
+--   A reserve with a count instead of seats (best available) is seatcast_best's; with
+--   "wait": false it does not wait for seats other transactions hold, but answers
+--   'deferred', and so does every later request of the same "session" in this call:
+--   the caller runs them again, in order, in a transaction of their own. An
+--   extend moves the until of the hold's live seats (until > now(), so an expired hold
+--   is never brought back: a seat the sweep or a take-over has changed fails that check
+--   once its lock is had) to now + min(seconds, p_ttl_ms), capped at the hold's start +
+--   max_hold_ms (the hold's start: the earliest held_at of its seats; for holds older
+--   than held_at, until - p_ttl_ms). It never shortens a seat's until. "now +" makes a
+--   retry of the same extend land about where the first one did, never twice as far.
+--   Already at the cap (every seat's until >= cap): rejected:extend_limit.
 --   The function has four parts, in this order:
 --   1. group '{{grp_single_seat_reserve}}' (single-seat reserves) and
 --   2. group '{{grp_listed_release}}' (releases of listed seats), each run set-wise, for requests
@@ -22,8 +37,10 @@
 --   BEGIN; SELECT ... FROM seatcast_apply(...); COMMIT (one transaction per batch).
 -- Lock order: first seat rows, then trip rows, never the other way round.
 --   Seat rows: in parts 1 to 3, the rows each statement changes (taken, re-held as a
---   retry, booked or released), locked as each statement reaches them; the row trigger
---   may also wait for an expired_holds key another transaction is recording.
+--   retry, booked, released or extended), locked as each statement reaches them (an
+--   extend and a release lock the hold's seats first, in row/column order; seatcast_best
+--   has its own order, in its header); the row trigger may also wait for an
+--   expired_holds key another transaction is recording.
 --   Trip rows: in part 4 only, one per trip with events, in trip_id order, each held to
 --   commit. Every writer takes trip rows in trip_id order after its seat rows (the
 --   statement trigger does too), so trip rows never deadlock, and per trip seq order is
@@ -50,6 +67,10 @@ DECLARE
   v_mine text[];
   v_min_until timestamptz;
   v_new_until timestamptz := date_trunc('milliseconds', now()) + p_ttl_ms * interval '1 millisecond';
+  -- Extend: the hold's start, its cap, and the until asked for.
+  v_held_at timestamptz;
+  v_cap timestamptz;
+  v_target timestamptz;
   -- Bulk groups (parts 1 and 2): the group's requests (one entry per seat), the winners
   -- of part 1, the seats part 1 found already held by the same hold (retries), the
   -- requests part 2 refuses, and the seats part 2 releases.
@@ -66,6 +87,8 @@ DECLARE
   v_ev_reason text[] := '{}';
   v_changed record;
   v_last bigint;
+  -- Sessions with a deferred request: their later requests are deferred too.
+  v_deferred text[] := '{}';
 BEGIN
   PERFORM set_config('seatcast.batch', 'on', true);
 
@@ -192,7 +215,26 @@ BEGIN
     v_hash := sha256(convert_to(v_req->>'hold', 'UTF8'));
     outcome := NULL; seat_list := NULL; until_ms := NULL;
 
-    IF v_op = 'reserve' THEN
+    IF v_req->>'session' = ANY (v_deferred) THEN
+      outcome := 'deferred';
+
+    ELSIF v_op = 'reserve' AND v_req ? 'count' THEN
+      -- Best available: seatcast_best picks and takes the seats.
+      SELECT b.outcome, b.seat_list INTO outcome, seat_list
+        FROM seatcast_best(v_trip, (v_req->>'count')::int, coalesce((v_req->>'together')::boolean, false),
+                           v_hash, v_new_until, coalesce((v_req->>'wait')::boolean, true)) b;
+      IF outcome = 'deferred' AND v_req ? 'session' THEN
+        v_deferred := v_deferred || (v_req->>'session');
+      ELSIF outcome = 'reserved' THEN
+        until_ms := floor(extract(epoch FROM v_new_until) * 1000)::bigint;
+        v_ev_trip := v_ev_trip || array_fill(v_trip, ARRAY[cardinality(seat_list)]);
+        v_ev_seat := v_ev_seat || seat_list;
+        v_ev_kind := v_ev_kind || array_fill('locked'::text, ARRAY[cardinality(seat_list)]);
+        v_ev_until := v_ev_until || array_fill(v_new_until, ARRAY[cardinality(seat_list)]);
+        v_ev_reason := v_ev_reason || array_fill(NULL::text, ARRAY[cardinality(seat_list)]);
+      END IF;
+
+    ELSIF v_op = 'reserve' THEN
       IF cardinality(v_seats) = 1 THEN
         -- Take it (free, or held under an expired hold, ours included) ...
         UPDATE seats SET status = 'held', hold_hash = v_hash, until = v_new_until
@@ -334,6 +376,49 @@ BEGIN
           v_ev_reason := v_ev_reason || seatcast_release_reasons(v_got_until);
         END IF;
         outcome := 'released'; seat_list := v_got;
+      END IF;
+    ELSIF v_op = 'extend' THEN
+      -- Lock the hold's live seats (row/column order); the lock re-checks each, so a seat
+      -- the sweep released meanwhile is not among them.
+      SELECT coalesce(array_agg(x.seat_no ORDER BY x.row_no, x.col_no), '{}'), min(x.until),
+             min(coalesce(x.held_at, x.until - p_ttl_ms * interval '1 millisecond'))
+        INTO v_got, v_min_until, v_held_at
+        FROM (SELECT seat_no, row_no, col_no, until, held_at FROM seats
+               WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held' AND until > now()
+               ORDER BY row_no, col_no FOR UPDATE) x;
+      IF cardinality(v_got) = 0 THEN
+        SELECT u.outcome, u.seat_list INTO outcome, seat_list FROM seatcast_unknown_names(v_trip, NULL) u;
+        IF outcome IS NULL AND (EXISTS (SELECT 1 FROM seats WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held')
+                                OR EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = v_trip AND e.hold_hash = v_hash)) THEN
+          outcome := 'rejected:hold_expired'; seat_list := '{}';
+        ELSIF outcome IS NULL THEN
+          outcome := 'rejected:not_held'; seat_list := '{}';
+        END IF;
+      ELSE
+        v_cap := v_held_at + coalesce((v_req->>'max_hold_ms')::bigint, {{default_max_hold_ms}}) * interval '1 millisecond';
+        IF v_min_until >= v_cap THEN
+          outcome := 'rejected:extend_limit'; seat_list := v_got;
+        ELSE
+          v_target := least(date_trunc('milliseconds', now())
+                              + least(coalesce((v_req->>'seconds')::bigint * 1000, p_ttl_ms), p_ttl_ms) * interval '1 millisecond',
+                            v_cap);
+          WITH u AS (
+            UPDATE seats SET until = v_target
+             WHERE trip_id = v_trip AND seat_no = ANY (v_got)
+               AND status = 'held' AND hold_hash = v_hash AND until > now() AND until < v_target
+            RETURNING seat_no, row_no, col_no)
+          SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO v_mine FROM u;
+          IF cardinality(v_mine) > 0 THEN
+            v_ev_trip := v_ev_trip || array_fill(v_trip, ARRAY[cardinality(v_mine)]);
+            v_ev_seat := v_ev_seat || v_mine;
+            v_ev_kind := v_ev_kind || array_fill('locked'::text, ARRAY[cardinality(v_mine)]);
+            v_ev_until := v_ev_until || array_fill(v_target, ARRAY[cardinality(v_mine)]);
+            v_ev_reason := v_ev_reason || array_fill(NULL::text, ARRAY[cardinality(v_mine)]);
+          END IF;
+          SELECT min(until) INTO v_min_until FROM seats WHERE trip_id = v_trip AND seat_no = ANY (v_got);
+          outcome := 'extended'; seat_list := v_got;
+          until_ms := floor(extract(epoch FROM v_min_until) * 1000)::bigint;
+        END IF;
       END IF;
     ELSE
       outcome := 'error:bad_request';

@@ -1,7 +1,10 @@
 -- seatcast_seats_before_update(): row trigger seats_before_update, BEFORE UPDATE ON seats.
 --
 -- What: normalises rows written by hand (an available seat has no holder and no until,
---   a booked seat no until), counts versions (`version` rises by one per change of
+--   a booked seat no until), keeps held_at (when the seat's current hold began: set when
+--   the seat becomes held, changes holder, or is taken again after its hold ran out; kept
+--   while the same hold goes on, through extends and re-reserves; cleared otherwise; the
+--   cap of extend, see seatcast_apply), counts versions (`version` rises by one per change of
 --   status, holder or until: the statement trigger writes an event only for rows whose
 --   version changed), remembers holds that ended by expiry in expired_holds (a late
 --   confirm then says hold_expired), and keeps bookings equal to the booked seats.
@@ -20,6 +23,11 @@ BEGIN
     NEW.until := NULL;
   ELSIF NEW.status = 'booked' THEN
     NEW.until := NULL;
+  END IF;
+  IF NEW.status <> 'held' THEN
+    NEW.held_at := NULL;
+  ELSIF OLD.status <> 'held' OR NEW.hold_hash IS DISTINCT FROM OLD.hold_hash OR OLD.until <= now() THEN
+    NEW.held_at := date_trunc('milliseconds', now());
   END IF;
   IF NEW.status IS DISTINCT FROM OLD.status OR NEW.hold_hash IS DISTINCT FROM OLD.hold_hash
      OR NEW.until IS DISTINCT FROM OLD.until THEN

@@ -1,0 +1,18 @@
+-- 0005: when each hold began (seats.held_at), for extend's cap: a hold never lasts past
+-- held_at + the max hold. Frozen once released: a change is a new migration.
+-- (Also marks the functions that use held_at, seatcast_apply's extend and the row
+-- trigger, as ones an older instance's migrator must not put back.)
+--
+-- held_at is kept by the row trigger (functions/seatcast_seats_before_update.sql), so it
+-- is right whoever writes a seat (seatcast_apply, an older instance, psql): set when a
+-- seat becomes held, changes holder, or is taken again after its hold ran out; kept by
+-- an extend or an idempotent re-reserve; cleared when the seat is no longer held.
+-- A column, not a holds table: a reserve already rewrites its seat row, and one more
+-- column in that row costs nothing extra; a holds table would add an insert (and an
+-- index entry) to every reserve and need cleaning up. No index either: reserves change
+-- held_at, and a column no index covers keeps their updates HOT. Adding a nullable
+-- column without a default rewrites nothing.
+--
+-- Seats already held when this runs have no held_at; extend counts their hold from
+-- until - hold TTL (they cannot have been extended: extend did not exist).
+ALTER TABLE seats ADD COLUMN held_at timestamptz;
