@@ -98,15 +98,20 @@ public enum Messages {
         }
     }
 
+    /// The members both snapshot forms start with, in the order docs/PROTOCOL.md shows.
+    static func snapshotHeader(_ w: inout JSONWriter, _ s: TripSnapshot) {
+        w.field("type", "snapshot")
+        w.field("tripId", s.tripId)
+        w.field("name", s.name)
+        w.field("epoch", s.epoch)
+        w.field("seq", s.seq)
+        w.field("rows", s.rows)
+        w.field("cols", s.cols)
+    }
+
     public static func snapshot(_ s: TripSnapshot) -> [UInt8] {
         JSONWriter.object(reserving: 96 + s.seats.count * 56) { w in
-            w.field("type", "snapshot")
-            w.field("tripId", s.tripId)
-            w.field("name", s.name)
-            w.field("epoch", s.epoch)
-            w.field("seq", s.seq)
-            w.field("rows", s.rows)
-            w.field("cols", s.cols)
+            snapshotHeader(&w, s)
             w.field("seats", objects: s.seats) { w, seat in
                 w.field("seatNo", seat.seatNo)
                 w.field("row", seat.row)

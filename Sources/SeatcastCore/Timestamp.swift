@@ -64,3 +64,21 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension Timestamp {
+    /// Parses `2026-11-21T19:30:00.000Z` (the form `append(ms:to:)` writes) to ms since the epoch.
+    public static func parse(_ s: String) -> Int64? {
+        let u = Array(s.utf8)
+        guard u.count == 24, u[23] == UInt8(ascii: "Z") else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int64? { Int64(String(decoding: u[a..<b], as: UTF8.self)) }
+        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
+              let se = num(17, 19), let ms = num(20, 23) else { return nil }
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return ((days * 24 + h) * 60 + mi) * 60_000 + se * 1000 + ms
+    }
+}

@@ -98,20 +98,6 @@ public struct ClientMap: Sendable {
         Dictionary(uniqueKeysWithValues: map.snapshot.seats.map { ($0.seatNo, $0.status) })
     }
 
-    /// Parses `2026-11-21T19:30:00.000Z` to ms since the epoch.
-    public static func parseMs(_ s: String) -> Int64? {
-        let u = Array(s.utf8)
-        guard u.count == 24, u[23] == UInt8(ascii: "Z") else { return nil }
-        func num(_ a: Int, _ b: Int) -> Int64? { Int64(String(decoding: u[a..<b], as: UTF8.self)) }
-        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
-              let se = num(17, 19), let ms = num(20, 23) else { return nil }
-        // days from civil (Howard Hinnant)
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return ((days * 24 + h) * 60 + mi) * 60_000 + se * 1000 + ms
-    }
+    /// Parses `2026-11-21T19:30:00.000Z` to ms since the epoch (`Timestamp.parse`).
+    public static func parseMs(_ s: String) -> Int64? { Timestamp.parse(s) }
 }
