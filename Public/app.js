@@ -180,9 +180,20 @@ function noteAvailable(tripId, available) {
 
 async function loadTrips() {
   try {
-    const r = await fetch('/api/trips', { cache: 'no-store' });
-    if (!r.ok) throw new Error('HTTP ' + r.status);
-    setTrips((await r.json()).trips);
+    // The list comes in pages (`next` names the page after); a venue has few trips, so
+    // follow them, up to 10 pages of 1,000.
+    const all = [];
+    let after = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const q = '/api/trips?limit=1000' + (after ? '&after=' + encodeURIComponent(after) : '');
+      const r = await fetch(q, { cache: 'no-store' });
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      const body = await r.json();
+      all.push(...body.trips);
+      if (!body.next) break;
+      after = body.next;
+    }
+    setTrips(all);
   } catch (e) {
     if (!page.trips.length) say('Could not load the trip list (' + e.message + '). Retrying…', 'warn');
     setTimeout(loadTrips, 3000);
