@@ -10,9 +10,16 @@ struct HTTPTests {
     @Test func tripsAndSnapshot() throws {
         let db = TestDatabase.shared
         try TestServer.withTrip(rows: 2, cols: 3, name: "HTTP trip") { server, trip in
-            let list = try server.http("GET", "/api/trips")
-            #expect(list.status == 200)
-            let trips = try JSON.parse(list.body)["trips"]?.arrayValue ?? []
+            // The list comes in pages (other suites' trips share the database): follow `next`.
+            var trips: [JSON] = []
+            var after: String?
+            repeat {
+                let list = try server.http("GET", "/api/trips?limit=1000" + (after.map { "&after=\($0)" } ?? ""))
+                #expect(list.status == 200)
+                let page = try JSON.parse(list.body)
+                trips += page["trips"]?.arrayValue ?? []
+                after = page["next"]?.stringValue
+            } while after != nil
             let mine = trips.first { $0["tripId"]?.stringValue == trip }
             #expect(mine?["name"]?.stringValue == "HTTP trip")
             #expect(mine?["seats"]?.int64Value == 6)
