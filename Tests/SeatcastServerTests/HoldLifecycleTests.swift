@@ -108,8 +108,9 @@ struct HoldLifecycleTests {
         // This server never sweeps after its start; other suites' servers (same database, running
         // in parallel) sweep every second, so the test keeps them off the seat with a row lock
         // (their sweep skips locked rows) until the reserve is queued behind it. The TTL leaves
-        // time to take that lock before the hold ends.
-        try TestServer.withTrip(configure: { $0.holdTTL = 1.5; $0.sweepInterval = 3600 }) { server, trip in
+        // time to take that lock before the hold ends, on a loaded machine too (1.5 s did not:
+        // a sweeper got the seat first in 1 of 10 full runs).
+        try TestServer.withTrip(configure: { $0.holdTTL = 5; $0.sweepInterval = 3600 }) { server, trip in
             let (sub, map) = try server.subscriber(trip)
             let n = map.seq + 1
             let a = try server.client(), b = try server.client()
