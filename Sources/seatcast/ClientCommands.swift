@@ -35,8 +35,11 @@ struct Watch: ParsableCommand {
 }
 
 /// Sends one request and prints the reply; exits 0 on success, 1 when rejected or refused.
-func runOneShot(_ server: ServerOptions, type: String, trip: String, seats: [String]?, hold: String?) throws {
-    switch OneShot.run(url: try server.resolved(), request: OneShot.request(type: type, tripId: trip, seats: seats, hold: hold)) {
+func runOneShot(_ server: ServerOptions, type: String, trip: String, seats: [String]?, hold: String?,
+                count: Int? = nil, together: Bool = false, seconds: Int? = nil) throws {
+    let request = OneShot.request(type: type, tripId: trip, seats: seats, hold: hold,
+                                  count: count, together: together, seconds: seconds)
+    switch OneShot.run(url: try server.resolved(), request: request) {
     case let .success(reply):
         print(reply.text)
         if !reply.succeeded { throw ExitCode(1) }
@@ -47,13 +50,24 @@ func runOneShot(_ server: ServerOptions, type: String, trip: String, seats: [Str
 }
 
 struct Reserve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Hold seats; prints the reply (with the hold token).")
+    static let configuration = CommandConfiguration(
+        abstract: "Hold seats, or with --count the best available ones; prints the reply (with the hold token).")
     @OptionGroup var server: ServerOptions
     @Argument(help: "Trip id.") var trip: String
-    @Argument(help: "Seats, e.g. 3A 3B.") var seats: [String]
+    @Argument(help: "Seats, e.g. 3A 3B (or none with --count).") var seats: [String] = []
     @Option(help: "Hold token to reserve under (default: the server makes one).") var hold: String?
+    @Option(help: "Let the server pick this many of the best available seats instead of naming them.") var count: Int?
+    @Flag(help: "With --count: the seats side by side in one row.") var together = false
 
-    func run() throws { try runOneShot(server, type: "reserve", trip: trip, seats: seats, hold: hold) }
+    func validate() throws {
+        if count == nil && seats.isEmpty { throw ValidationError("name the seats or give --count") }
+        if count != nil && !seats.isEmpty { throw ValidationError("give either seats or --count, not both") }
+        if together && count == nil { throw ValidationError("--together needs --count") }
+    }
+
+    func run() throws {
+        try runOneShot(server, type: "reserve", trip: trip, seats: seats, hold: hold, count: count, together: together)
+    }
 }
 
 /// What confirm and release take: a hold and, optionally, some of its seats.
@@ -78,4 +92,19 @@ struct Release: ParsableCommand {
     @OptionGroup var arguments: HoldArguments
 
     func run() throws { try arguments.run("release") }
+}
+
+struct Extend: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Extend a hold (by the hold TTL unless SECONDS is given, up to the server's --max-hold); prints the reply.")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "Trip id.") var trip: String
+    @Argument(help: "Hold token.") var hold: String
+    @Argument(help: "Seconds from now (default: the hold TTL).") var seconds: Int?
+
+    func validate() throws {
+        if let seconds, seconds < 1 { throw ValidationError("SECONDS must be a whole number of at least 1") }
+    }
+
+    func run() throws { try runOneShot(server, type: "extend", trip: trip, seats: nil, hold: hold, seconds: seconds) }
 }

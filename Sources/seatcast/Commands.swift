@@ -8,7 +8,7 @@ struct Seatcast: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seatcast",
         abstract: "Real-time seat broadcaster: atomic reserves in PostgreSQL, events to every subscriber.",
-        subcommands: [Serve.self, Migrate.self, Trip.self, Watch.self, Reserve.self, Confirm.self, Release.self, BenchCommand.self, TokenCommand.self]
+        subcommands: [Serve.self, Migrate.self, Trip.self, Watch.self, Reserve.self, Confirm.self, Release.self, Extend.self, BenchCommand.self, TokenCommand.self]
     )
 }
 
