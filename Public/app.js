@@ -117,6 +117,7 @@ function updateActions() {
   $('book').textContent = n > 1 ? `Book ${n} seats` : 'Book';
   $('release').textContent = n > 1 ? `Release ${n}` : 'Release';
   $('race-run').disabled = !(live && race.canRun());
+  $('best-run').disabled = !live;
 }
 
 function renderHead() {
@@ -263,6 +264,11 @@ function start() {
   $('trip-select').addEventListener('change', (e) => showTrip(e.target.value));
   $('book').addEventListener('click', holds.bookAll);
   $('release').addEventListener('click', holds.releaseAll);
+  $('extend').addEventListener('click', holds.extend);
+  $('best-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    holds.best($('best-count').value, $('best-together').checked);
+  });
   $('conn-retry').addEventListener('click', () => client.reconnectNow());
   window.addEventListener('online', () => client.reconnectNow());
   window.addEventListener('offline', () => { if (!client.isOpen()) { offline = true; renderConn(); } });

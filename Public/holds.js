@@ -10,16 +10,24 @@
 //   holds.seatChanged(seat, ev)  after each event about one of its seats
 //   holds.describe(seatNo)       what the map shows for a seat
 //   holds.toggle(seatNo), holds.bookAll(), holds.releaseAll()
+//   holds.best(count, together)  best-available reserve: the server picks the seats
+//   holds.extend()               extend this tab's hold on the trip (the Extend button, shown
+//                                in the last EXTEND_WINDOW ms of the hold)
 
 import { $, el, errorText, fmtLeft, randomToken, say, seatList, store, untilMs } from './ui.js';
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{16,128}$/;
 const MAX_SEATS = 10; // per request (docs/PROTOCOL.md, limits)
+export const EXTEND_WINDOW = 30000; // the Extend button shows in a hold's last 30 s
 
 const REASONS = {
   seat_taken: (s) => `Sorry, ${seatList(s)} ${s.length > 1 ? 'were' : 'was'} just taken by someone else.`,
   hold_expired: (s) => `Your hold on ${seatList(s)} expired before it was booked. Pick the seat again if it is still free.`,
   not_held: (s) => `You no longer hold ${seatList(s) || 'those seats'}.`,
+  not_enough_seats: (_s, p) => p.together
+    ? `There are not ${p.count} free seats side by side in one row. Try fewer seats, or untick "Together".`
+    : `There are not ${p.count} free seats left on this trip.`,
+  extend_limit: () => 'Your hold cannot be extended further. Book the seats now or they will be released.',
 };
 
 /** The page's hold token: one per browser tab, kept across reloads. */
@@ -64,6 +72,14 @@ export function createHolds({ client, changed }) {
     if (!tripId) return;
     store.set('seatcast.mine.' + tripId, JSON.stringify(Object.fromEntries(mine)));
     store.set('seatcast.booked.' + tripId, JSON.stringify([...booked]));
+  }
+
+    /** My hold on a seat (until `until`) has not run out by this tab's clock: nobody else can have
+   *  taken it over, so a new `until` for it is an extend (this tab's, or another tab's with the
+   *  same token), not a takeover. */
+  function stillMine(until) {
+    const u = untilMs(until);
+    return u !== null && u > Date.now();
   }
 
   /** A reserve reply says my token holds `no` until `until`. */
@@ -118,7 +134,7 @@ export function createHolds({ client, changed }) {
 
   // ------------------------------------------------------------ requests
 
-  function request(op, seats, quiet = false) {
+  function request(op, seats, quiet = false, extra = null) {
     if (!tripId) return;
     if (!client.isOpen()) {
       if (!quiet) say('Not connected right now; try again when the status says Live.', 'warn');
@@ -128,8 +144,8 @@ export function createHolds({ client, changed }) {
     for (const s of seats) busy.add(s);
     changed(seats);
     const type = op === 'confirm-check' ? 'confirm' : op;
-    client.request({ type, tripId, seats, hold: token })
-      .then((m) => settle({ op, seats, quiet, forTrip, sentAt }, m));
+    const body = extra ? { type, tripId, hold: token, ...extra } : { type, tripId, seats, hold: token };
+    client.request(body).then((m) => settle({ op, seats, quiet, forTrip, sentAt, ...extra }, m));
   }
 
   /** A reply (or a local failure) to one of my requests. */
@@ -146,6 +162,13 @@ export function createHolds({ client, changed }) {
         learnHoldLength(untilMs(m.until), p.sentAt);
         say(`Holding ${seatList(replied)} for you. Book it before the timer runs out.`, 'ok');
       }
+    } else if (m.type === 'extended') {
+      // Each seat's own `until` comes as a seat_locked (at or after the hold's earliest, this one).
+      for (const s of replied) {
+        const x = seat(s);
+        mine.set(s, x && x.status === 'held' && untilMs(x.until) > untilMs(m.until) ? x.until : m.until);
+      }
+      if (!p.quiet) say(`Your hold on ${seatList(replied)} now runs until ${new Date(untilMs(m.until)).toLocaleTimeString()}.`, 'ok');
     } else if (m.type === 'confirmed') {
       for (const s of replied) bookedByMe(s);
       if (!p.quiet) say(`Booked ${seatList(replied)}. Enjoy the trip!`, 'ok');
@@ -156,13 +179,16 @@ export function createHolds({ client, changed }) {
       if (p.op === 'reserve') {
         // Only a remembered hold (after a reload) can be mine here; it is not.
         for (const s of p.seats) if (!verified.has(s)) letGo(s);
+      } else if (p.op === 'extend') {
+        // extend_limit: still mine until it runs out; hold_expired / not_held: gone.
+        if (m.reason !== 'extend_limit') for (const s of p.seats) letGo(s);
       } else {
         for (const s of seats) letGo(s);
         if (p.op === 'confirm-check') for (const s of p.seats) booked.delete(s);
       }
       if (!p.quiet) {
         const f = REASONS[m.reason];
-        say(f ? f(seats) : `Rejected: ${m.reason}.`, m.reason === 'seat_taken' ? 'warn' : 'error');
+        say(f ? f(seats, p) : `Rejected: ${m.reason}.`, m.reason === 'seat_taken' || m.reason === 'not_enough_seats' ? 'warn' : 'error');
       } else if (p.op === 'reserve' && m.reason === 'seat_taken') {
         say(`Your earlier hold on ${seatList(p.seats)} is gone; someone else holds it now.`, 'warn');
       }
@@ -182,6 +208,34 @@ export function createHolds({ client, changed }) {
     else if (v === 'booked') say(booked.has(no) ? `Seat ${no} is booked for you.` : `Seat ${no} is already booked.`, 'info');
   }
 
+  /** Best available: the server picks `count` seats (side by side with `together`) for my hold. */
+  function best(count, together) {
+    const n = Math.trunc(Number(count));
+    if (!(n >= 1 && n <= MAX_SEATS)) {
+      say(`Choose between 1 and ${MAX_SEATS} seats.`, 'warn');
+      return;
+    }
+    request('reserve', [], false, { count: n, together: !!together });
+  }
+
+  /** Extends my hold on this trip (every seat of it). Its seats are busy until the answer, so
+   *  their seat_locked events are not mistaken for a takeover. */
+  function extend() {
+    const seats = heldSeats();
+    if (seats.length) request('extend', seats, false, {});
+  }
+
+  /** The least time left on any of my holds here, in ms; null when I hold none. */
+  function leastLeft() {
+    let least = null;
+    for (const s of heldSeats()) {
+      const x = seat(s);
+      const u = untilMs(mine.get(s)) || (x && untilMs(x.until));
+      if (u !== null && (least === null || u - Date.now() < least)) least = u - Date.now();
+    }
+    return least;
+  }
+
   function all(op) {
     const seats = heldSeats();
     for (let i = 0; i < seats.length; i += MAX_SEATS) request(op, seats.slice(i, i + MAX_SEATS));
@@ -197,7 +251,8 @@ export function createHolds({ client, changed }) {
       const x = seat(s);
       if (x && x.status === 'held') {
         if (until && x.until && until !== x.until && verified.has(s)) {
-          letGo(s); dirty = true; lapsed.push(s);
+          if (stillMine(until) && untilMs(x.until) > untilMs(until)) { mine.set(s, x.until); dirty = true; } // extended
+          else { letGo(s); dirty = true; lapsed.push(s); }
         } else if (!verified.has(s) && !busy.has(s)) {
           // Idempotent: re-reserving a seat this token holds answers `reserved` and changes nothing.
           request('reserve', [s], true);
@@ -227,6 +282,11 @@ export function createHolds({ client, changed }) {
       // Someone else's lock on a seat I remember: my hold lapsed and was taken over.
       const mineUntil = mine.get(no);
       if (busy.has(no) || !mineUntil || !ev.until || mineUntil === ev.until) return;
+      if (stillMine(mineUntil) && untilMs(ev.until) > untilMs(mineUntil)) {
+        mine.set(no, ev.until); // my hold was extended: the countdown moves
+        save();
+        return;
+      }
       letGo(no);
       say(`Your hold on ${no} lapsed and someone else took it.`, 'warn');
     } else if (ev.type === 'seat_released') {
@@ -249,6 +309,7 @@ export function createHolds({ client, changed }) {
       const li = el('li', 'my-seat');
       li.dataset.seat = s;
       li.dataset.status = 'mine';
+      li.dataset.until = mine.get(s) || (seat(s) && seat(s).until) || '';
       li.appendChild(el('span', 'my-seat-no', s));
       const timer = el('span', 'my-seat-timer', describe(s).countdown);
       timer.dataset.timer = s;
@@ -266,6 +327,16 @@ export function createHolds({ client, changed }) {
       list.appendChild(li);
     }
     $('no-seats').hidden = heldNow.length + bookedNow.length > 0;
+    renderExtend();
+  }
+
+  /** The Extend button: only in the last EXTEND_WINDOW of a hold. */
+  function renderExtend() {
+    const left = leastLeft();
+    const show = left !== null && left <= EXTEND_WINDOW;
+    const b = $('extend');
+    if (b.hidden === show) b.hidden = !show;
+    b.disabled = !client.isOpen() || heldSeats().some((s) => busy.has(s));
   }
 
   /** Once a second: the countdowns in "Your seats" (the map's are redrawn by the page). */
@@ -274,6 +345,7 @@ export function createHolds({ client, changed }) {
       const text = describe(t.dataset.timer).countdown;
       if (t.textContent !== text) t.textContent = text;
     }
+    renderExtend();
   }
 
   function renderLegend() {
@@ -288,6 +360,7 @@ export function createHolds({ client, changed }) {
 
   return {
     load, reconcile, seatChanged, describe, heldSeats, toggle, tick, renderMine, renderLegend,
+    best, extend,
     bookAll: () => all('confirm'),
     releaseAll: () => all('release'),
   };

@@ -12,6 +12,9 @@ Checks, with explicit waits only (no fixed sleeps):
   - a reload of A keeps A's hold (still "held by me");
   - the race control with N=10 reports 1 winner and 9 rejections;
   - a seq gap in B (one event dropped on purpose) makes B resubscribe with `since` and catch up;
+  - the "best seats" control with 2 together holds two side-by-side seats of one row for A (B
+    shows them held); the Extend button shows only in a hold's last 30 s (A's clock moved on)
+    and moves the hold's `until` on;
   - the legend's "held by you" sample claims no hold length before A has held a seat, and the
     server's hold TTL (--hold-ttl) once it has;
   - no Content-Security-Policy violation or uncaught script error in either console;
@@ -166,7 +169,44 @@ def run(url, trip, hold_ttl, a, b):
     wait_status(b, s_gap1, "available")
     wait_status(b, s_gap2, "available")
 
-    # 8. No CSP violations, no uncaught errors.
+    # 8. Best seats: 2 together picks two side-by-side seats in one row, "mine" in A, held in B.
+    before = set(e.get_attribute("data-seat") for e in a.find_elements(By.CSS_SELECTOR, '#seatmap [data-status="mine"]'))
+    count = a.find_element(By.ID, "best-count")
+    count.clear()
+    count.send_keys("2")
+    if not a.find_element(By.ID, "best-together").is_selected():
+        a.find_element(By.ID, "best-together").click()
+    wait(a, "the best-seats button to be enabled", lambda drv: drv.find_element(By.ID, "best-run").is_enabled())
+    a.find_element(By.ID, "best-run").click()
+    pair = wait(a, "two seats held by A after best seats", lambda drv: (lambda m: m if len(m) == 2 else None)(
+        [e for e in drv.find_elements(By.CSS_SELECTOR, '#seatmap [data-status="mine"]') if e.get_attribute("data-seat") not in before]))
+    spots = sorted((int(e.get_attribute("data-row")), int(e.get_attribute("data-col")), e.get_attribute("data-seat")) for e in pair)
+    check(spots[0][0] == spots[1][0] and spots[1][1] - spots[0][1] == 1, f"best 2 together gave {spots}: not side by side in one row")
+    for _, _, s in spots:
+        wait_status(b, s, "held")
+
+    # 9. Extend: shows in a hold's last 30 s (A's clock is moved on to there: no waiting), and
+    #    moves the hold's `until` on.
+    check(not a.find_element(By.ID, "extend").is_displayed(), "Extend shows with the whole hold left")
+    first = spots[0][2]
+    mine_li = f'#my-seats [data-seat="{first}"]'
+    until0 = attr(a, mine_li, "data-until")
+    a.execute_script("const now = Date.now.bind(Date), d = arguments[0] * 1000; window.__realNow = now;"
+                     "Date.now = () => now() + d;", hold_ttl - 20)
+    wait(a, "the Extend button in the hold's last 30 s", lambda drv: drv.find_element(By.ID, "extend").is_displayed()
+         and drv.find_element(By.ID, "extend").is_enabled())
+    ext = a.find_element(By.ID, "extend")
+    a.execute_script("arguments[0].scrollIntoView({block: 'center'})", ext)  # not under the sticky top bar
+    ext.click()
+    wait(a, f"{first}'s hold to run longer after Extend (until was {until0})",
+         lambda drv: (attr(drv, mine_li, "data-until") or "") > until0)
+    a.execute_script("Date.now = window.__realNow")
+    wait_status(a, first, "mine")
+    a.find_element(By.ID, "release").click()
+    for _, _, s in spots:
+        wait_status(b, s, "available")
+
+    # 10. No CSP violations, no uncaught errors.
     for d in (a, b):
         check_console(d)
     return held_after
