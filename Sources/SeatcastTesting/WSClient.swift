@@ -94,6 +94,13 @@ public final class WSClient {
 
     public func send(_ text: String) throws { try sendFrame(opcode: 1, Array(text.utf8)) }
 
+    /// Sends several text messages in ONE write, so the server reads them together (in the
+    /// same loop pass): what a test needs when the order of two requests against a third
+    /// event (a database answer) must not depend on the network.
+    public func send(texts: [String]) throws {
+        try sock.writeAll(texts.flatMap { Self.frame(opcode: 1, Array($0.utf8)) })
+    }
+
     /// Sends a JSON object given as key/value pairs in order.
     public func send(json: JSON) throws { try send(json.text) }
 

@@ -273,8 +273,9 @@ struct SupersededResumeTests {
             while map.seq < start + 1100 { try map.apply(try watcher.next(timeout: 10)) }
 
             let c = try server.client()
-            try c.send(resumeJSON(trip, epoch: map.map.epoch, seq: start))
-            try c.send(#"{"type":"subscribe","tripId":"\#(trip)"}"#)
+            // Both in one write: sent separately, the outbox read could finish between the
+            // two (on a loaded machine), and the resume would rightly be answered first.
+            try c.send(texts: [resumeJSON(trip, epoch: map.map.epoch, seq: start), #"{"type":"subscribe","tripId":"\#(trip)"}"#])
             let snap = try c.next(type: "snapshot", timeout: 10)
             #expect(snap["seq"]?.int64Value == start + 1100)
             try db.sql("UPDATE seats SET status = 'booked', hold_hash = '\\x05'::bytea WHERE trip_id = $1 AND seat_no = '30-40'", [trip])
