@@ -23,6 +23,8 @@ final class Sender: LoopConfined {
     unowned var trips: TripRouter!
     /// Sessions with frames pushed during this loop pass, written when the pass ends.
     private var flushList: [Session] = []
+    /// The list being written this pass (swapped with `flushList`, kept for its capacity).
+    private var flushing: [Session] = []
     /// Reused for coalesced writes and the rest of short ones (lws copies what it keeps).
     private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 72 * 1024, alignment: 16)
 
@@ -101,9 +103,11 @@ final class Sender: LoopConfined {
     func flushPendingWrites() {
         assertOnLoop()
         guard !flushList.isEmpty else { return }
-        let list = flushList
-        flushList.removeAll(keepingCapacity: true)
-        for s in list {
+        // Two lists swapped each pass: copying the list and emptying it in place would
+        // allocate a fresh buffer every pass (the copy still shares the old one).
+        swap(&flushList, &flushing)
+        defer { flushing.removeAll(keepingCapacity: true) }
+        for s in flushing {
             s.flushPending = false
             if s.closed || s.broken || s.outbox.isWaiting { continue }
             if lws_partial_buffered(s.wsi) != 0 {
