@@ -40,9 +40,9 @@ public final class LoadClient {
     /// libev loop lws runs on (nil: lws's own poll()).
     private var loop: UnsafeMutableRawPointer?
 
-    /// `epoll`: run on libev (epoll); false, or SEATCAST_LOAD_POLL=1 in the environment,
-    /// runs on lws's own poll() (to compare the two).
-    public init(url: WebSocketURL, maxHandshakes: Int = LoadClient.defaultHandshakes, epoll: Bool = true) {
+    /// Runs on libev (epoll); SEATCAST_LOAD_POLL=1 in the environment runs it on lws's own
+    /// poll() instead (to compare the two).
+    public init(url: WebSocketURL, maxHandshakes: Int = LoadClient.defaultHandshakes) {
         self.url = url
         self.maxHandshakes = max(1, maxHandshakes)
         // lws sizes its descriptor table from the soft limit when the context is made.
@@ -65,7 +65,7 @@ public final class LoadClient {
         // libev (epoll) as in the server: lws's poll() walks every connection on every
         // pass, which made the load generator, not the server, bound latency at 2,000+
         // connections. Falls back to poll() without the plugin.
-        loop = epoll && ProcessInfo.processInfo.environment["SEATCAST_LOAD_POLL"] == nil ? seatcast_ev_loop_new() : nil
+        loop = ProcessInfo.processInfo.environment["SEATCAST_LOAD_POLL"] == nil ? seatcast_ev_loop_new() : nil
         if loop != nil {
             let loops = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
             loops.initialize(to: loop)
