@@ -47,6 +47,8 @@ public struct RejectReason: Hashable, Sendable, CustomStringConvertible {
     public static let extendLimit = RejectReason("extend_limit")
     /// A best-available `reserve` the trip has no room for (version 1.1).
     public static let notEnoughSeats = RejectReason("not_enough_seats")
+    /// A reserve that would take the holder past `--max-held` (version 1.1).
+    public static let quota = RejectReason("quota")
 }
 
 /// A request that cannot be served, with the code and message the client sees.

@@ -53,11 +53,12 @@ public enum Messages {
         seatsReply("released", id: id, tripId: tripId, seats: seats)
     }
 
-    public static func rejected(id: String?, tripId: String, reason: RejectReason, seats: [String]) -> [UInt8] {
+    public static func rejected(id: String?, tripId: String, reason: RejectReason, seats: [String], limit: Int? = nil) -> [UInt8] {
         reply("rejected", id: id) { w in
             w.field("tripId", tripId)
             w.field("reason", reason.rawValue)
             w.field("seats", strings: seats)
+            if let limit { w.field("limit", limit) }
         }
     }
 

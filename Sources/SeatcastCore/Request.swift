@@ -33,12 +33,42 @@ public enum Command: Sendable, Equatable {
     /// Moves the hold's `until` to now + min(`seconds`, hold TTL) (nil: the TTL), never
     /// past the hold's start + the store's max hold (docs/PROTOCOL.md 1.1, "Extend").
     case extend(tripId: String, hold: String, seconds: Int?)
+    /// `release` with `seats` and no `hold` (the backend key only, version 1.1): frees
+    /// the listed seats whoever holds them. Booked seats stay booked.
+    case releaseSeats(tripId: String, seats: [String])
 
     public var tripId: String {
         switch self {
         case let .reserve(t, _, _), let .confirm(t, _, _), let .release(t, _, _), let .extend(t, _, _): return t
+        case let .releaseSeats(t, _): return t
         }
     }
+}
+
+/// Whom a command runs for, as the store needs to know it (docs/PROTOCOL.md 1.1, "Who
+/// may do what" and "Hold quota"): under which key the seats it holds are recorded and
+/// counted, whether it may only touch holds recorded under that key, and the quota.
+public struct HoldScope: Sendable, Equatable {
+    /// The key the seats a reserve takes are recorded under (`seats.hold_owner`) and
+    /// counted by for the quota: a buyer's `sub`; in open mode one key per connection
+    /// (or HTTP request); nil for the backend key (its holds belong to nobody and have
+    /// no quota).
+    public var holder: String?
+    /// A buyer: confirm, release, extend and a reserve's retry only find seats recorded
+    /// under `holder`; a hold token of another holder is answered as if it held nothing.
+    public var ownHoldsOnly: Bool
+    /// Seats `holder` may hold at once, across trips, connections and instances; 0 = no
+    /// quota. Checked in the reserve's own transaction.
+    public var maxHeld: Int
+
+    public init(holder: String?, ownHoldsOnly: Bool, maxHeld: Int) {
+        self.holder = holder
+        self.ownHoldsOnly = ownHoldsOnly
+        self.maxHeld = maxHeld
+    }
+
+    /// Version 1 behaviour: no holder, no quota, any hold token works.
+    public static let unrestricted = HoldScope(holder: nil, ownHoldsOnly: false, maxHeld: 0)
 }
 
 /// What the store answers to a `Command`.
@@ -49,6 +79,8 @@ public enum CommandOutcome: Sendable, Equatable {
     case confirmed(seats: [String])
     case released(seats: [String])
     case rejected(RejectReason, seats: [String])
+    /// A reserve past the hold quota: `rejected`, reason `quota`, with the `limit`.
+    case overQuota(seats: [String], limit: Int)
     case failed(ProtocolError)
 }
 

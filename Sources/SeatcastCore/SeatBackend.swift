@@ -6,7 +6,12 @@ public protocol SeatBackend: AnyObject, Sendable {
     /// Runs a reserve/confirm/release. Requests that arrive together may share a transaction
     /// and may run in another order than they arrived, except that the commands of one
     /// `session` (a connection) always take effect in the order they were sent.
-    func execute(_ command: Command, session: Int, reply: @escaping @Sendable (CommandOutcome) -> Void)
+    /// `scope`: whose holds the command may touch and whose quota it counts against.
+    func execute(_ command: Command, session: Int, scope: HoldScope, reply: @escaping @Sendable (CommandOutcome) -> Void)
+    /// Creates a trip of `rows` x `cols` seats (`POST /api/trips`); false when the id exists.
+    func createTrip(id: String, name: String, rows: Int, cols: Int, reply: @escaping @Sendable (Result<Bool, ProtocolError>) -> Void)
+    /// Deletes a trip with its seats and history (`DELETE /api/trips/{id}`); false when unknown.
+    func deleteTrip(id: String, reply: @escaping @Sendable (Result<Bool, ProtocolError>) -> Void)
     /// The trip's seats and its stream position, read in one database snapshot.
     func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void)
     /// Committed events of a trip with `afterSeq < seq <= throughSeq` in the given epoch,
@@ -25,6 +30,13 @@ public protocol SeatBackend: AnyObject, Sendable {
     func watch(tripId: String, afterSeq: Int64)
     /// Stop delivering the trip's events.
     func unwatch(tripId: String)
+}
+
+extension SeatBackend {
+    /// A command with version 1 rights: any hold token works, no quota.
+    public func execute(_ command: Command, session: Int, reply: @escaping @Sendable (CommandOutcome) -> Void) {
+        execute(command, session: session, scope: .unrestricted, reply: reply)
+    }
 }
 
 /// Receives committed events, in `seq` order per trip, on the store's listener thread.

@@ -260,7 +260,7 @@ final class DatabaseWorker: Sendable {
         case let .reserve(_, .listed(seats), _): return seats.count > 1
         case .reserve(_, .best, _): return true
         case .confirm: return true
-        case .release, .extend: return false
+        case .release, .releaseSeats, .extend: return false
         }
     }
 

@@ -64,8 +64,20 @@ public final class PostgresBackend: SeatBackend {
 
     // MARK: SeatBackend
 
-    public func execute(_ command: Command, session: Int, reply: @escaping @Sendable (CommandOutcome) -> Void) {
+    public func execute(_ command: Command, session: Int, scope: HoldScope, reply: @escaping @Sendable (CommandOutcome) -> Void) {
+        // TODO(issue 10): the scope travels with the command to seatcast_apply.
         writer.queue.push(.command(command, session: session, reply))
+    }
+
+    public func createTrip(id: String, name: String, rows: Int, cols: Int,
+                           reply: @escaping @Sendable (Result<Bool, ProtocolError>) -> Void) {
+        // TODO(issue 10)
+        reply(.failure(ProtocolError(.internal, "not implemented")))
+    }
+
+    public func deleteTrip(id: String, reply: @escaping @Sendable (Result<Bool, ProtocolError>) -> Void) {
+        // TODO(issue 10)
+        reply(.failure(ProtocolError(.internal, "not implemented")))
     }
 
     public func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void) {

@@ -157,6 +157,9 @@ public struct SeatStore {
             case let .release(t, seats, hold):
                 w.field("op", "release"); w.field("trip", t); w.field("hold", hold)
                 if let seats { w.field("seats", strings: seats) }
+            case let .releaseSeats(t, seats):
+                // TODO(issue 10): the store's release of any listed seats.
+                w.field("op", "release_seats"); w.field("trip", t); w.field("seats", strings: seats)
             case let .extend(t, hold, seconds):
                 w.field("op", "extend"); w.field("trip", t); w.field("hold", hold)
                 if let seconds { w.field("seconds", seconds) }

@@ -16,6 +16,8 @@ enum CommandReply {
         case let .confirmed(seats): return Messages.confirmed(id: id, tripId: c.tripId, seats: seats)
         case let .released(seats): return Messages.released(id: id, tripId: c.tripId, seats: seats)
         case let .rejected(reason, seats): return Messages.rejected(id: id, tripId: c.tripId, reason: reason, seats: seats)
+        case let .overQuota(seats, limit):
+            return Messages.rejected(id: id, tripId: c.tripId, reason: .quota, seats: seats, limit: limit)
         case var .failed(e):
             e.id = id
             return Messages.error(e)
@@ -26,7 +28,7 @@ enum CommandReply {
     static func httpStatus(_ o: CommandOutcome) -> Int {
         switch o {
         case .reserved, .extended, .confirmed, .released: return 200
-        case .rejected: return 409
+        case .rejected, .overQuota: return 409
         case let .failed(e): return e.code.httpStatus
         }
     }
@@ -39,6 +41,7 @@ enum CommandReply {
         case .confirmed: return "\(type):confirmed"
         case .released: return "\(type):released"
         case let .rejected(reason, _): return "\(type):rejected:\(reason.rawValue)"
+        case .overQuota: return "\(type):rejected:quota"
         case let .failed(e): return "\(type):error:\(e.code.rawValue)"
         }
     }

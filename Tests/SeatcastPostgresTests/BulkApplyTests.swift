@@ -40,6 +40,7 @@ import Testing
                 case let .release(_, s, h): return .release(tripId: trip, seats: s, hold: h)
                 case let .confirm(_, s, h): return .confirm(tripId: trip, seats: s, hold: h)
                 case let .extend(_, h, s): return .extend(tripId: trip, hold: h, seconds: s)
+                case let .releaseSeats(_, s): return .releaseSeats(tripId: trip, seats: s)
                 }
             }
         }
