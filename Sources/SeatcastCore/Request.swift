@@ -34,7 +34,7 @@ public enum Command: Sendable, Equatable {
     /// past the hold's start + the store's max hold (docs/PROTOCOL.md 1.1, "Extend").
     case extend(tripId: String, hold: String, seconds: Int?)
     /// `release` with `seats` and no `hold` (the backend key only, version 1.1): frees
-    /// the listed seats whoever holds them. Booked seats stay booked.
+    /// the listed seats whoever holds them, booked ones included (a cancellation).
     case releaseSeats(tripId: String, seats: [String])
 
     public var tripId: String {
