@@ -13,7 +13,13 @@ import Synchronization
 /// once the connection dies under it, and running it again could apply it twice.
 final class DatabaseWorker: Sendable {
     enum Job: Sendable {
-        case command(Command, session: Int, @Sendable (CommandOutcome) -> Void)
+        case command(Command, session: Int, scope: HoldScope, @Sendable (CommandOutcome) -> Void)
+        /// Runs on the writer thread in a transaction of its own, after the commands queued
+        /// before it and before those queued after it (creating, deleting trips). `body`
+        /// returns the answer, run once the transaction has committed; `fail` when it could
+        /// not run or did not commit. Like a command, it never runs twice after its
+        /// connection died under it.
+        case write(@Sendable (SeatStore) throws(PGError) -> @Sendable () -> Void, fail: @Sendable (PGError) -> Void)
         /// Runs on the worker thread with a live store; `fail` when there is none. It may run
         /// twice (see above), so it only reads, and answers only once its queries succeeded.
         case read(@Sendable (SeatStore) throws(PGError) -> Void, fail: @Sendable (PGError) -> Void)
@@ -130,15 +136,8 @@ final class DatabaseWorker: Sendable {
                 fail(jobs, PGError(kind: .connection, sqlState: nil, message: "database unavailable"))
                 continue
             }
-            var commands: [Pending] = []
             var reads: [Read] = []
-            for job in jobs {
-                switch job {
-                case let .command(c, session, r): commands.append(Pending(command: c, session: session, reply: r))
-                case let .read(body, fail): reads.append(Read(body: body, fail: fail))
-                }
-            }
-            guard runCommands(commands, db) else {
+            guard runWrites(jobs, db, reads: &reads) else {
                 disconnect(&link)
                 fail(reads.map { .read($0.body, fail: $0.fail) }, PGError(kind: .connection, sqlState: nil, message: "connection lost"))
                 continue
@@ -164,8 +163,8 @@ final class DatabaseWorker: Sendable {
     private func fail(_ jobs: [Job], _ error: PGError) {
         for job in jobs {
             switch job {
-            case let .command(_, _, reply): reply(.failed(Self.protocolError(error)))
-            case let .read(_, fail): fail(error)
+            case let .command(_, _, _, reply): reply(.failed(Self.protocolError(error)))
+            case let .read(_, fail), let .write(_, fail): fail(error)
             }
         }
     }
@@ -229,6 +228,49 @@ final class DatabaseWorker: Sendable {
         }
     }
 
+    /// Runs the commands and writes of `jobs` in the order queued (commands between two
+    /// writes in batches) and collects the reads; false when the connection was lost (every
+    /// command and write not run is failed).
+    private func runWrites(_ jobs: [Job], _ db: PGConnection, reads: inout [Read]) -> Bool {
+        var commands: [Pending] = []
+        for (i, job) in jobs.enumerated() {
+            switch job {
+            case let .command(c, session, scope, r): commands.append(Pending(command: c, session: session, scope: scope, reply: r))
+            case let .read(body, fail): reads.append(Read(body: body, fail: fail))
+            case let .write(body, failWrite):
+                let lost = PGError(kind: .connection, sqlState: nil, message: "connection lost")
+                var ok = runCommands(commands, db)
+                if ok { ok = runWrite(body, failWrite, db) } else { failWrite(lost) }
+                commands = []
+                if !ok {
+                    fail(jobs[(i + 1)...].filter { if case .read = $0 { false } else { true } }, lost)
+                    reads += jobs[(i + 1)...].compactMap { if case let .read(b, f) = $0 { Read(body: b, fail: f) } else { nil } }
+                    return false
+                }
+            }
+        }
+        return runCommands(commands, db)
+    }
+
+    /// One write job in a transaction of its own, run again after a deadlock or
+    /// serialization failure; false when the connection was lost.
+    private func runWrite(_ body: @Sendable (SeatStore) throws(PGError) -> @Sendable () -> Void,
+                          _ fail: @Sendable (PGError) -> Void, _ db: PGConnection) -> Bool {
+        var attempt = 0
+        while true {
+            do {
+                let answer = try db.transaction { () throws(PGError) in try body(SeatStore(db)) }
+                answer()
+                return true
+            } catch {
+                attempt += 1
+                if error.kind != .connection, error.isRetryable, attempt < 5 { continue }
+                fail(error)
+                return error.kind != .connection
+            }
+        }
+    }
+
     /// Runs the commands in batches; false when the connection was lost (the rest are failed).
     private func runCommands(_ commands: [Pending], _ db: PGConnection) -> Bool {
         var start = 0
@@ -244,7 +286,7 @@ final class DatabaseWorker: Sendable {
             }
             let batch = Array(commands[start..<end])
             if !runBatch(batch, db) {
-                fail(commands[end...].map { .command($0.command, session: $0.session, $0.reply) },
+                fail(commands[end...].map { .command($0.command, session: $0.session, scope: $0.scope, $0.reply) },
                      PGError(kind: .connection, sqlState: nil, message: "connection lost"))
                 return false
             }
@@ -267,6 +309,7 @@ final class DatabaseWorker: Sendable {
     struct Pending {
         var command: Command
         var session: Int
+        var scope: HoldScope
         var reply: @Sendable (CommandOutcome) -> Void
     }
 
@@ -286,15 +329,16 @@ final class DatabaseWorker: Sendable {
         let store = SeatStore(db)
         let commands = batch.map(\.command)
         let sessions = batch.map(\.session)
+        let scopes = batch.map(\.scope)
         let deferring = deferWaits && batch.count > 1
         var attempt = 0
         while true {
             do {
                 let outcomes = try db.transaction { () throws(PGError) -> [CommandOutcome?] in
                     deferring
-                        ? try store.applyDeferringWaits(commands, sessions: sessions, holdTTLms: config.holdTTLms,
-                                                        maxHoldMs: config.maxHoldMs)
-                        : try store.apply(commands, sessions: sessions, holdTTLms: config.holdTTLms,
+                        ? try store.applyDeferringWaits(commands, sessions: sessions, scopes: scopes,
+                                                        holdTTLms: config.holdTTLms, maxHoldMs: config.maxHoldMs)
+                        : try store.apply(commands, sessions: sessions, scopes: scopes, holdTTLms: config.holdTTLms,
                                           maxHoldMs: config.maxHoldMs).map { $0 }
                 }
                 batches.add(1, ordering: .relaxed)

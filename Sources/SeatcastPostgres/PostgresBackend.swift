@@ -65,19 +65,44 @@ public final class PostgresBackend: SeatBackend {
     // MARK: SeatBackend
 
     public func execute(_ command: Command, session: Int, scope: HoldScope, reply: @escaping @Sendable (CommandOutcome) -> Void) {
-        // TODO(issue 10): the scope travels with the command to seatcast_apply.
-        writer.queue.push(.command(command, session: session, reply))
+        writer.queue.push(.command(command, session: session, scope: scope, reply))
     }
 
+    /// On the writer, in order with the commands queued before and after it.
     public func createTrip(id: String, name: String, rows: Int, cols: Int,
                            reply: @escaping @Sendable (Result<Bool, ProtocolError>) -> Void) {
-        // TODO(issue 10)
-        reply(.failure(ProtocolError(.internal, "not implemented")))
+        if let problem = Self.tripProblem(id: id, name: name, rows: rows, cols: cols) {
+            return reply(.failure(ProtocolError(.badRequest, problem)))
+        }
+        writer.queue.push(.write({ store throws(PGError) in
+            let created = try store.insertTrip(id: id, name: name, rows: rows, cols: cols) == .created
+            return { reply(.success(created)) }
+        }, fail: { e in reply(.failure(DatabaseWorker.protocolError(e))) }))
     }
 
+    /// On the writer, in order with the commands. The trip's seats and history go with it
+    /// (`seatcast_trips_after_delete`); its subscribers get a resync, whose snapshot fails
+    /// with unknown_trip.
     public func deleteTrip(id: String, reply: @escaping @Sendable (Result<Bool, ProtocolError>) -> Void) {
-        // TODO(issue 10)
-        reply(.failure(ProtocolError(.internal, "not implemented")))
+        guard Validation.isTripId(id) else { return reply(.success(false)) }
+        writer.queue.push(.write({ store throws(PGError) in
+            let deleted = try store.deleteTrip(id: id)
+            return { reply(.success(deleted)) }
+        }, fail: { e in reply(.failure(DatabaseWorker.protocolError(e))) }))
+    }
+
+    /// What is wrong with a trip to create, as `seatcast trip create` says it (the same
+    /// limits: `Validation`, the `trips` table's checks), or nil.
+    static func tripProblem(id: String, name: String, rows: Int, cols: Int) -> String? {
+        guard Validation.isTripId(id) else { return "tripId must be 1-64 of A-Z a-z 0-9 _ -" }
+        guard (1...Validation.maxTripRows).contains(rows) else { return "rows must be 1...\(Validation.maxTripRows)" }
+        guard (1...Validation.maxTripCols).contains(cols) else { return "cols must be 1...\(Validation.maxTripCols)" }
+        guard Validation.isTripSize(rows: rows, cols: cols) else { return "rows x cols must be at most \(Validation.maxTripSeats) seats" }
+        // length(name) in PostgreSQL counts code points; NUL cannot travel as a text parameter.
+        guard (1...200).contains(name.unicodeScalars.count), !name.unicodeScalars.contains("\u{0}") else {
+            return "name must be 1-200 characters"
+        }
+        return nil
     }
 
     public func snapshot(tripId: String, reply: @escaping @Sendable (Result<TripSnapshot, ProtocolError>) -> Void) {

@@ -11,8 +11,16 @@ public struct SeatStore {
 
     public enum CreateResult: Equatable, Sendable { case created, exists }
 
-    /// Creates a trip with `rows` x `cols` available seats named by `SeatNumbering`.
+    /// Creates a trip with `rows` x `cols` available seats named by `SeatNumbering`, in a
+    /// transaction of its own.
     public func createTrip(id: String, name: String, rows: Int, cols: Int) throws(PGError) -> CreateResult {
+        try db.transaction { () throws(PGError) -> CreateResult in
+            try insertTrip(id: id, name: name, rows: rows, cols: cols)
+        }
+    }
+
+    /// As `createTrip`, in the caller's transaction (`PostgresBackend.createTrip`, on the writer).
+    func insertTrip(id: String, name: String, rows: Int, cols: Int) throws(PGError) -> CreateResult {
         var names: [String] = [], rs: [String] = [], cs: [String] = []
         for r in 1...rows {
             for c in 1...cols {
@@ -22,18 +30,24 @@ public struct SeatStore {
             }
         }
         func arr(_ a: [String]) -> String { "{" + a.joined(separator: ",") + "}" }
-        return try db.transaction { () throws(PGError) -> CreateResult in
-            let ins = try db.exec("""
-                INSERT INTO trips (trip_id, name, row_count, col_count) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (trip_id) DO NOTHING
-                """, [id, name, String(rows), String(cols)])
-            if ins.affectedRows == 0 { return .exists }
-            try db.exec("""
-                INSERT INTO seats (trip_id, seat_no, row_no, col_no)
-                SELECT $1, unnest($2::text[]), unnest($3::int[]), unnest($4::int[])
-                """, [id, arr(names), arr(rs), arr(cs)])
-            return .created
-        }
+        let ins = try db.exec("""
+            INSERT INTO trips (trip_id, name, row_count, col_count) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (trip_id) DO NOTHING
+            """, [id, name, String(rows), String(cols)])
+        if ins.affectedRows == 0 { return .exists }
+        try db.exec("""
+            INSERT INTO seats (trip_id, seat_no, row_no, col_no)
+            SELECT $1, unnest($2::text[]), unnest($3::int[]), unnest($4::int[])
+            """, [id, arr(names), arr(rs), arr(cs)])
+        return .created
+    }
+
+    /// Deletes a trip, its seats and its history (`seatcast_trips_after_delete`), in the
+    /// caller's transaction; false when there is no such trip. Its subscribers are not told
+    /// here: the listener finds the history gone and asks for a resync, whose snapshot then
+    /// fails with unknown_trip.
+    func deleteTrip(id: String) throws(PGError) -> Bool {
+        try db.exec("DELETE FROM trips WHERE trip_id = $1", [id]).affectedRows == 1
     }
 
     public func trips() throws(PGError) -> [TripSummary] {
@@ -116,9 +130,12 @@ public struct SeatStore {
     /// (`seatcast_best`, phase B).
     ///
     /// `maxHoldMs`: no `extend` moves a hold's `until` past its start + this.
-    public func apply(_ commands: [Command], sessions: [Int]? = nil, holdTTLms: Int64,
+    /// `scopes` (one per command; nil: all `.unrestricted`): whose holds each command may
+    /// touch, under which holder a reserve records its seats, and its quota
+    /// (`seatcast_apply`'s holder, own, max_held).
+    public func apply(_ commands: [Command], sessions: [Int]? = nil, scopes: [HoldScope]? = nil, holdTTLms: Int64,
                       maxHoldMs: Int64 = Schema.defaultMaxHoldMs) throws(PGError) -> [CommandOutcome] {
-        try run(commands, sessions: sessions, holdTTLms: holdTTLms, maxHoldMs: maxHoldMs, deferWaits: false).map {
+        try run(commands, sessions: sessions, scopes: scopes, holdTTLms: holdTTLms, maxHoldMs: maxHoldMs, deferWaits: false).map {
             $0 ?? .failed(ProtocolError(.internal, "no answer"))
         }
     }
@@ -130,13 +147,14 @@ public struct SeatStore {
     /// runs them again, in order, in a transaction of their own after this one commits. (A
     /// batch that waited while holding its earlier commands' seats could deadlock with
     /// another instance's batch doing the same; PostgreSQL then aborts one after a second.)
-    func applyDeferringWaits(_ commands: [Command], sessions: [Int], holdTTLms: Int64,
+    func applyDeferringWaits(_ commands: [Command], sessions: [Int], scopes: [HoldScope]? = nil, holdTTLms: Int64,
                              maxHoldMs: Int64 = Schema.defaultMaxHoldMs) throws(PGError) -> [CommandOutcome?] {
-        try run(commands, sessions: sessions, holdTTLms: holdTTLms, maxHoldMs: maxHoldMs, deferWaits: true)
+        try run(commands, sessions: sessions, scopes: scopes, holdTTLms: holdTTLms, maxHoldMs: maxHoldMs, deferWaits: true)
     }
 
-    private func run(_ commands: [Command], sessions: [Int]?, holdTTLms: Int64, maxHoldMs: Int64,
+    private func run(_ commands: [Command], sessions: [Int]?, scopes: [HoldScope]?, holdTTLms: Int64, maxHoldMs: Int64,
                      deferWaits: Bool) throws(PGError) -> [CommandOutcome?] {
+        func scope(_ i: Int) -> HoldScope { scopes.flatMap { i < $0.count ? $0[i] : nil } ?? .unrestricted }
         let groups = sessions.map { Self.bulkGroups(commands, sessions: $0) } ?? []
         var w = JSONWriter(reserving: commands.count * 96)
         w.beginArray()
@@ -158,13 +176,16 @@ public struct SeatStore {
                 w.field("op", "release"); w.field("trip", t); w.field("hold", hold)
                 if let seats { w.field("seats", strings: seats) }
             case let .releaseSeats(t, seats):
-                // TODO(issue 10): the store's release of any listed seats.
                 w.field("op", "release_seats"); w.field("trip", t); w.field("seats", strings: seats)
             case let .extend(t, hold, seconds):
                 w.field("op", "extend"); w.field("trip", t); w.field("hold", hold)
                 if let seconds { w.field("seconds", seconds) }
                 w.field("max_hold_ms", maxHoldMs)
             }
+            let s = scope(i)
+            if let holder = s.holder { w.field("holder", holder) }
+            if s.ownHoldsOnly { w.key("own"); w.bool(true) }
+            if s.maxHeld > 0, case .reserve = c { w.field("max_held", s.maxHeld) }
             w.endObject()
         }
         w.endArray()
@@ -178,7 +199,9 @@ public struct SeatStore {
                 continue
             }
             let seats = r.words(i, 2) ?? []
-            out[idx] = Self.outcome(outcome, seats: seats, untilMs: r.int64(i, 3), command: commands[idx])
+            out[idx] = outcome == "rejected:quota"
+                ? Self.overQuota(commands[idx], limit: scope(idx).maxHeld)
+                : Self.outcome(outcome, seats: seats, untilMs: r.int64(i, 3), command: commands[idx])
         }
         return out
     }
@@ -202,6 +225,12 @@ public struct SeatStore {
             level[sessions[i]] = max(current, g)
             return g == 0 ? Schema.BulkGroup.singleSeatReserve : g == 1 ? Schema.BulkGroup.listedRelease : nil
         }
+    }
+
+    /// `rejected:quota`: the seats asked for (none for best available) and the quota.
+    static func overQuota(_ command: Command, limit: Int) -> CommandOutcome {
+        if case let .reserve(_, .listed(seats), _) = command { return .overQuota(seats: seats, limit: limit) }
+        return .overQuota(seats: [], limit: limit)
     }
 
     static func outcome(_ s: String, seats: [String], untilMs: Int64?, command: Command) -> CommandOutcome {

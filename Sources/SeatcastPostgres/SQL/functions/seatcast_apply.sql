@@ -2,7 +2,7 @@
 -- requests in the caller's transaction and answers one row per request.
 --
 -- What: p_reqs is a JSON array of {op, trip, hold, seats?, count?, together?, wait?,
---   seconds?, max_hold_ms?, session?, grp?}; a new hold lasts p_ttl_ms; an extend never moves a hold past
+--   seconds?, max_hold_ms?, session?, grp?, holder?, own?, max_held?}; a new hold lasts p_ttl_ms; an extend never moves a hold past
 --   its start (seats.held_at) + its max_hold_ms ({{default_max_hold_ms}} if absent; the
 --   max hold travels with each extend, not as an argument, so the function keeps the
 --   signature older binaries call). Each seat change is one conditional UPDATE (no
@@ -23,7 +23,22 @@
 --   than held_at, until - p_ttl_ms). It never shortens a seat's until. "now +" makes a
 --   retry of the same extend land about where the first one did, never twice as far.
 --   Already at the cap (every seat's until >= cap): rejected:extend_limit.
---   The function has four parts, in this order:
+--   Holders (SeatStore's HoldScope): every reserve records its "holder" (NULL if absent)
+--   in seats.hold_owner. With "own" (a buyer), confirm, release, extend and a reserve's
+--   retry of a seat it holds find only seats whose hold_owner = holder: a hold token of
+--   another holder is answered as one that holds nothing (not_held; never hold_expired
+--   for another holder's expired hold, expired_holds.hold_owner). The quota: a reserve with
+--   "max_held" > 0 that would leave its holder holding more than max_held seats (live
+--   holds, every trip; seatcast_over_quota) is rejected:quota, before it takes anything
+--   (an unknown trip or seat is still answered as such first). op release_seats (the
+--   site's backend; no hold) frees the listed seats whoever holds them, booked ones
+--   included (seatcast_release_seats): released, with the seats freed.
+--   The function has five parts, in this order:
+--   0. the holder rows of the batch's quota-counted reserves are locked
+--      (seatcast_lock_holders); if some holder could pass its quota within group
+--      '{{grp_single_seat_reserve}}' (held now + its requests there > max_held), parts 1
+--      and 2 are skipped and every request runs in part 3, in order (the quota check
+--      lives there only; a set-wise run stays equal to the one-by-one run);
 --   1. group '{{grp_single_seat_reserve}}' (single-seat reserves) and
 --   2. group '{{grp_listed_release}}' (releases of listed seats), each run set-wise, for requests
 --      SeatStore.bulkGroups marked as free to run ahead of the rest;
@@ -32,10 +47,14 @@
 --   A new kind of request or check belongs in part 3; it may join a group only if the
 --   set-wise run gives exactly the outcomes of the one-by-one run (BulkApplyTests).
 --   Helpers: seatcast_unknown_names (the unknown_trip / unknown_seat answers of part 3),
---   seatcast_release_reasons (expired or released, for the events of a release).
+--   seatcast_release_reasons (expired or released, for the events of a release),
+--   seatcast_lock_holders (part 0), seatcast_over_quota, seatcast_release_seats (part 3).
 -- Called by: SeatStore.apply, from DatabaseWorker.runBatch on the writer thread, as
 --   BEGIN; SELECT ... FROM seatcast_apply(...); COMMIT (one transaction per batch).
--- Lock order: first seat rows, then trip rows, never the other way round.
+-- Lock order: holder rows, then seat rows, then trip rows, never the other way round.
+--   Holder rows: in part 0 only, in holder order, before any seat row
+--   (seatcast_lock_holders' header); held to commit, so a buyer's transactions take
+--   turns for the quota while other buyers' run side by side.
 --   Seat rows: in parts 1 to 3, the rows each statement changes (taken, re-held as a
 --   retry, booked, released or extended), locked as each statement reaches them (an
 --   extend and a release lock the hold's seats first, in row/column order; seatcast_best
@@ -57,6 +76,11 @@ DECLARE
   -- The request at hand (part 3).
   v_req jsonb;
   v_i int := -1;
+  -- Its holder, "own" and quota.
+  v_holder text;
+  v_own boolean;
+  v_max int;
+  v_reasons text[];
   v_op text;
   v_trip text;
   v_seats text[];
@@ -75,8 +99,9 @@ DECLARE
   -- of part 1, the seats part 1 found already held by the same hold (retries), the
   -- requests part 2 refuses, and the seats part 2 releases.
   v_bulk_idx int[]; v_bulk_trip text[]; v_bulk_seat text[]; v_bulk_hash bytea[];
+  v_bulk_owner text[]; v_bulk_own boolean[];
   v_won_idx int[]; v_won_trip text[]; v_won_seat text[];
-  v_kept_trip text[]; v_kept_seat text[]; v_kept_hash bytea[]; v_kept_until timestamptz[];
+  v_kept_trip text[]; v_kept_seat text[]; v_kept_hash bytea[]; v_kept_until timestamptz[]; v_kept_owner text[];
   v_bad_idx int[];
   v_freed_idx int[]; v_freed_trip text[]; v_freed_seat text[]; v_freed_until timestamptz[];
   -- The batch's seat changes, in order; written to the outbox in part 4.
@@ -89,25 +114,43 @@ DECLARE
   v_last bigint;
   -- Sessions with a deferred request: their later requests are deferred too.
   v_deferred text[] := '{}';
+  -- Part 0 found a holder that could pass its quota in group 1: no set-wise parts.
+  v_one_by_one boolean;
 BEGIN
   PERFORM set_config('seatcast.batch', 'on', true);
+
+  -- 0. The holder rows, first; then whether group 1 could meet a quota.
+  PERFORM seatcast_lock_holders(p_reqs);
+  SELECT EXISTS (
+    SELECT 1
+      FROM (SELECT q.e->>'holder' AS o, min((q.e->>'max_held')::int) AS mx, count(*) AS n
+              FROM jsonb_array_elements(p_reqs) AS q(e)
+             WHERE q.e->>'grp' = '{{grp_single_seat_reserve}}' AND q.e->>'holder' IS NOT NULL
+               AND (q.e->>'max_held')::int > 0
+             GROUP BY 1) g
+     WHERE g.n + (SELECT count(*) FROM seats s WHERE s.status = 'held' AND s.hold_owner = g.o AND s.until > now()) > g.mx)
+    INTO v_one_by_one;
 
   -- 1. Group '{{grp_single_seat_reserve}}', all at once: single-seat reserves the caller marked as free to run
   -- before the rest of the batch. Exactly what running them one by one in order gives:
   -- the first request for a seat takes it if it is free (or its hold expired); every
   -- other request is reserved only if the seat is now held by its own hold (a retry, the
   -- row locked by a no-op UPDATE), else seat_taken / unknown.
+  -- A retry counts only with its holder when it has "own".
   SELECT array_agg((q.ord - 1)::int ORDER BY q.ord), array_agg(q.e->>'trip' ORDER BY q.ord),
          array_agg(q.e->'seats'->>0 ORDER BY q.ord),
-         array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord)
-    INTO v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash
-    FROM jsonb_array_elements(p_reqs) WITH ORDINALITY AS q(e, ord) WHERE q.e->>'grp' = '{{grp_single_seat_reserve}}';
+         array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord),
+         array_agg(q.e->>'holder' ORDER BY q.ord), array_agg(coalesce((q.e->>'own')::boolean, false) ORDER BY q.ord)
+    INTO v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash, v_bulk_owner, v_bulk_own
+    FROM jsonb_array_elements(p_reqs) WITH ORDINALITY AS q(e, ord)
+   WHERE q.e->>'grp' = '{{grp_single_seat_reserve}}' AND NOT v_one_by_one;
   IF v_bulk_idx IS NOT NULL THEN
     WITH cand AS (
-      SELECT DISTINCT ON (u.t, u.seat) u.i, u.t, u.seat, u.h
-        FROM unnest(v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash) AS u(i, t, seat, h) ORDER BY u.t, u.seat, u.i),
+      SELECT DISTINCT ON (u.t, u.seat) u.i, u.t, u.seat, u.h, u.o
+        FROM unnest(v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash, v_bulk_owner) AS u(i, t, seat, h, o)
+       ORDER BY u.t, u.seat, u.i),
     won AS (
-      UPDATE seats SET status = 'held', hold_hash = cand.h, until = v_new_until
+      UPDATE seats SET status = 'held', hold_hash = cand.h, hold_owner = cand.o, until = v_new_until
         FROM cand
        WHERE seats.trip_id = cand.t AND seats.seat_no = cand.seat
          AND (seats.status = 'available' OR (seats.status = 'held' AND seats.until <= now()))
@@ -123,10 +166,10 @@ BEGIN
         FROM want
        WHERE seats.trip_id = want.t AND seats.seat_no = want.seat
          AND seats.status = 'held' AND seats.hold_hash = want.h AND seats.until > now()
-      RETURNING want.t, want.seat, want.h, seats.until)
+      RETURNING want.t, want.seat, want.h, seats.until, seats.hold_owner)
     SELECT coalesce(array_agg(m.t), '{}'), coalesce(array_agg(m.seat), '{}'), coalesce(array_agg(m.h), '{}'),
-           coalesce(array_agg(m.until), '{}')
-      INTO v_kept_trip, v_kept_seat, v_kept_hash, v_kept_until FROM m;
+           coalesce(array_agg(m.until), '{}'), coalesce(array_agg(m.hold_owner), '{}')
+      INTO v_kept_trip, v_kept_seat, v_kept_hash, v_kept_until, v_kept_owner FROM m;
     IF cardinality(v_won_idx) > 0 THEN
       v_ev_trip := v_ev_trip || v_won_trip;
       v_ev_seat := v_ev_seat || v_won_seat;
@@ -143,10 +186,10 @@ BEGIN
              CASE WHEN w.i IS NULL AND mm.until IS NULL AND NOT EXISTS (SELECT 1 FROM trips WHERE trip_id = u.t)
                   THEN NULL ELSE ARRAY[u.seat] END,
              floor(extract(epoch FROM CASE WHEN w.i IS NOT NULL THEN v_new_until ELSE mm.until END) * 1000)::bigint
-        FROM unnest(v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash) AS u(i, t, seat, h)
+        FROM unnest(v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash, v_bulk_owner, v_bulk_own) AS u(i, t, seat, h, o, own)
         LEFT JOIN unnest(v_won_idx) AS w(i) ON w.i = u.i
-        LEFT JOIN unnest(v_kept_trip, v_kept_seat, v_kept_hash, v_kept_until) AS mm(t, seat, h, until)
-               ON mm.t = u.t AND mm.seat = u.seat AND mm.h = u.h;
+        LEFT JOIN unnest(v_kept_trip, v_kept_seat, v_kept_hash, v_kept_until, v_kept_owner) AS mm(t, seat, h, until, o)
+               ON mm.t = u.t AND mm.seat = u.seat AND mm.h = u.h AND (NOT u.own OR mm.o = u.o);
   END IF;
 
   -- 2. Group '{{grp_listed_release}}', all at once: releases of listed seats. Requests naming an unknown trip or
@@ -154,19 +197,22 @@ BEGIN
   -- request of its hold.
   SELECT array_agg((q.ord - 1)::int ORDER BY q.ord, w.pos), array_agg(q.e->>'trip' ORDER BY q.ord, w.pos),
          array_agg(w.seat ORDER BY q.ord, w.pos),
-         array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord, w.pos)
-    INTO v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash
+         array_agg(sha256(convert_to(q.e->>'hold', 'UTF8')) ORDER BY q.ord, w.pos),
+         array_agg(q.e->>'holder' ORDER BY q.ord, w.pos),
+         array_agg(coalesce((q.e->>'own')::boolean, false) ORDER BY q.ord, w.pos)
+    INTO v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash, v_bulk_owner, v_bulk_own
     FROM jsonb_array_elements(p_reqs) WITH ORDINALITY AS q(e, ord),
          jsonb_array_elements_text(q.e->'seats') WITH ORDINALITY AS w(seat, pos)
-   WHERE q.e->>'grp' = '{{grp_listed_release}}';
+   WHERE q.e->>'grp' = '{{grp_listed_release}}' AND NOT v_one_by_one;
   IF v_bulk_idx IS NOT NULL THEN
     SELECT coalesce(array_agg(DISTINCT u.i), '{}') INTO v_bad_idx
       FROM unnest(v_bulk_idx, v_bulk_trip, v_bulk_seat) AS u(i, t, seat)
      WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat);
     WITH lk AS (
       SELECT u.i, seats.trip_id, seats.seat_no, seats.until, seats.row_no, seats.col_no
-        FROM unnest(v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash) AS u(i, t, seat, h)
+        FROM unnest(v_bulk_idx, v_bulk_trip, v_bulk_seat, v_bulk_hash, v_bulk_owner, v_bulk_own) AS u(i, t, seat, h, o, own)
         JOIN seats ON seats.trip_id = u.t AND seats.seat_no = u.seat AND seats.hold_hash = u.h AND seats.status = 'held'
+                  AND (NOT u.own OR seats.hold_owner = u.o)
        WHERE u.i <> ALL (v_bad_idx)
          FOR UPDATE OF seats),
     l AS (SELECT DISTINCT ON (lk.trip_id, lk.seat_no) lk.* FROM lk ORDER BY lk.trip_id, lk.seat_no, lk.i)
@@ -204,7 +250,7 @@ BEGIN
   -- 3. Everything else, one request at a time, in order.
   FOR v_req IN SELECT value FROM jsonb_array_elements(p_reqs) LOOP
     v_i := v_i + 1;
-    IF v_req ? 'grp' THEN
+    IF v_req ? 'grp' AND NOT v_one_by_one THEN
       CONTINUE;
     END IF;
     idx := v_i;
@@ -213,16 +259,24 @@ BEGIN
     v_seats := CASE WHEN jsonb_typeof(v_req->'seats') = 'array'
                     THEN ARRAY(SELECT jsonb_array_elements_text(v_req->'seats')) END;
     v_hash := sha256(convert_to(v_req->>'hold', 'UTF8'));
+    v_holder := v_req->>'holder';
+    v_own := coalesce((v_req->>'own')::boolean, false);
+    v_max := coalesce((v_req->>'max_held')::int, 0);
     outcome := NULL; seat_list := NULL; until_ms := NULL;
 
     IF v_req->>'session' = ANY (v_deferred) THEN
       outcome := 'deferred';
 
+    ELSIF v_op = 'reserve' AND v_req ? 'count' AND v_max > 0
+          AND seatcast_over_quota(v_holder, v_max, v_trip, NULL, (v_req->>'count')::int) THEN
+      outcome := CASE WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = v_trip) THEN 'rejected:quota' ELSE 'error:unknown_trip' END;
+      seat_list := CASE WHEN outcome = 'rejected:quota' THEN '{}'::text[] END;
+
     ELSIF v_op = 'reserve' AND v_req ? 'count' THEN
       -- Best available: seatcast_best picks and takes the seats.
       SELECT b.outcome, b.seat_list INTO outcome, seat_list
         FROM seatcast_best(v_trip, (v_req->>'count')::int, coalesce((v_req->>'together')::boolean, false),
-                           v_hash, v_new_until, coalesce((v_req->>'wait')::boolean, true)) b;
+                           v_hash, v_holder, v_new_until, coalesce((v_req->>'wait')::boolean, true)) b;
       IF outcome = 'deferred' AND v_req ? 'session' THEN
         v_deferred := v_deferred || (v_req->>'session');
       ELSIF outcome = 'reserved' THEN
@@ -234,10 +288,16 @@ BEGIN
         v_ev_reason := v_ev_reason || array_fill(NULL::text, ARRAY[cardinality(seat_list)]);
       END IF;
 
+    ELSIF v_op = 'reserve' AND v_max > 0 AND seatcast_over_quota(v_holder, v_max, v_trip, v_seats, NULL) THEN
+      SELECT u.outcome, u.seat_list INTO outcome, seat_list FROM seatcast_unknown_names(v_trip, v_seats) u;
+      IF outcome IS NULL THEN
+        outcome := 'rejected:quota'; seat_list := v_seats;
+      END IF;
+
     ELSIF v_op = 'reserve' THEN
       IF cardinality(v_seats) = 1 THEN
         -- Take it (free, or held under an expired hold, ours included) ...
-        UPDATE seats SET status = 'held', hold_hash = v_hash, until = v_new_until
+        UPDATE seats SET status = 'held', hold_hash = v_hash, hold_owner = v_holder, until = v_new_until
          WHERE trip_id = v_trip AND seat_no = v_seats[1]
            AND (status = 'available' OR (status = 'held' AND until <= now()))
         RETURNING until INTO v_min_until;
@@ -251,6 +311,7 @@ BEGIN
           -- The no-op UPDATE locks the row so the answer stays true until commit.
           UPDATE seats SET until = until
            WHERE trip_id = v_trip AND seat_no = v_seats[1] AND status = 'held' AND hold_hash = v_hash AND until > now()
+             AND (NOT v_own OR hold_owner = v_holder)
           RETURNING until INTO v_min_until;
           GET DIAGNOSTICS v_count = ROW_COUNT;
           IF v_count = 1 THEN
@@ -260,7 +321,7 @@ BEGIN
       ELSE
         BEGIN
           WITH u AS (
-            UPDATE seats SET status = 'held', hold_hash = v_hash, until = v_new_until
+            UPDATE seats SET status = 'held', hold_hash = v_hash, hold_owner = v_holder, until = v_new_until
              WHERE trip_id = v_trip AND seat_no = ANY (v_seats)
                AND (status = 'available' OR (status = 'held' AND until <= now()))
             RETURNING seat_no, row_no, col_no)
@@ -268,7 +329,7 @@ BEGIN
           WITH m AS (
             UPDATE seats SET until = until
              WHERE trip_id = v_trip AND seat_no = ANY (v_seats) AND seat_no <> ALL (v_got)
-               AND status = 'held' AND hold_hash = v_hash AND until > now()
+               AND status = 'held' AND hold_hash = v_hash AND until > now() AND (NOT v_own OR hold_owner = v_holder)
             RETURNING seat_no, until)
           SELECT coalesce(array_agg(seat_no), '{}'), min(until) INTO v_mine, v_min_until FROM m;
           IF cardinality(v_got) + cardinality(v_mine) <> cardinality(v_seats) THEN
@@ -296,7 +357,8 @@ BEGIN
         IF outcome IS NULL THEN
           SELECT array_agg(w.x ORDER BY w.o) INTO v_got
             FROM unnest(v_seats) WITH ORDINALITY AS w(x, o) JOIN seats ON seats.trip_id = v_trip AND seats.seat_no = w.x
-           WHERE NOT (status = 'available' OR (status = 'held' AND (until <= now() OR hold_hash = v_hash)));
+           WHERE (status = 'available' OR (status = 'held' AND (until <= now()
+                  OR (hold_hash = v_hash AND (NOT v_own OR hold_owner = v_holder))))) IS NOT TRUE;
           outcome := 'rejected:seat_taken'; seat_list := coalesce(v_got, v_seats);
         END IF;
       END IF;
@@ -307,19 +369,21 @@ BEGIN
         IF v_seats IS NULL THEN
           WITH u AS (
             UPDATE seats SET status = 'booked'
-             WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held'
+             WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held' AND (NOT v_own OR hold_owner = v_holder)
             RETURNING seat_no, row_no, col_no)
           SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO v_mine FROM u;
           SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO v_got FROM seats
-           WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'booked';
+           WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'booked' AND (NOT v_own OR hold_owner = v_holder);
         ELSE
           WITH u AS (
             UPDATE seats SET status = 'booked'
              WHERE trip_id = v_trip AND seat_no = ANY (v_seats) AND hold_hash = v_hash AND status = 'held'
+               AND (NOT v_own OR hold_owner = v_holder)
             RETURNING seat_no, row_no, col_no)
           SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}') INTO v_mine FROM u;
           SELECT array_agg(seat_no ORDER BY row_no, col_no) INTO v_got FROM seats
-           WHERE trip_id = v_trip AND seat_no = ANY (v_seats) AND hold_hash = v_hash AND status = 'booked';
+           WHERE trip_id = v_trip AND seat_no = ANY (v_seats) AND hold_hash = v_hash AND status = 'booked'
+             AND (NOT v_own OR hold_owner = v_holder);
         END IF;
         IF v_got IS NULL OR (v_seats IS NOT NULL AND cardinality(v_got) <> cardinality(v_seats)) THEN
           RAISE EXCEPTION 'not held' USING ERRCODE = 'SC001';
@@ -338,7 +402,8 @@ BEGIN
       END;
       IF outcome IS NULL THEN
         SELECT u.outcome, u.seat_list INTO outcome, seat_list FROM seatcast_unknown_names(v_trip, v_seats) u;
-        IF outcome IS NULL AND EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = v_trip AND e.hold_hash = v_hash) THEN
+        IF outcome IS NULL AND EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = v_trip AND e.hold_hash = v_hash
+                                                                       AND (NOT v_own OR e.hold_owner = v_holder)) THEN
           outcome := 'rejected:hold_expired'; seat_list := coalesce(v_seats, '{}');
         ELSIF outcome IS NULL THEN
           outcome := 'rejected:not_held'; seat_list := coalesce(v_seats, '{}');
@@ -353,13 +418,15 @@ BEGIN
                coalesce(array_agg(until ORDER BY row_no, col_no), '{}')
           INTO v_got, v_got_until
           FROM (SELECT seat_no, row_no, col_no, until FROM seats
-                 WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held' FOR UPDATE) x;
+                 WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held' AND (NOT v_own OR hold_owner = v_holder)
+                   FOR UPDATE) x;
       ELSE
         SELECT coalesce(array_agg(seat_no ORDER BY row_no, col_no), '{}'),
                coalesce(array_agg(until ORDER BY row_no, col_no), '{}')
           INTO v_got, v_got_until
           FROM (SELECT seat_no, row_no, col_no, until FROM seats
-                 WHERE trip_id = v_trip AND seat_no = ANY (v_seats) AND hold_hash = v_hash AND status = 'held' FOR UPDATE) x;
+                 WHERE trip_id = v_trip AND seat_no = ANY (v_seats) AND hold_hash = v_hash AND status = 'held'
+                   AND (NOT v_own OR hold_owner = v_holder) FOR UPDATE) x;
       END IF;
       -- Unknown names are refused before anything changes (checked only when not every
       -- listed seat was found held by this hold).
@@ -377,6 +444,17 @@ BEGIN
         END IF;
         outcome := 'released'; seat_list := v_got;
       END IF;
+
+    ELSIF v_op = 'release_seats' THEN
+      SELECT r.outcome, r.seat_list, r.reasons INTO outcome, seat_list, v_reasons FROM seatcast_release_seats(v_trip, v_seats) r;
+      IF outcome = 'released' AND cardinality(seat_list) > 0 THEN
+        v_ev_trip := v_ev_trip || array_fill(v_trip, ARRAY[cardinality(seat_list)]);
+        v_ev_seat := v_ev_seat || seat_list;
+        v_ev_kind := v_ev_kind || array_fill('released'::text, ARRAY[cardinality(seat_list)]);
+        v_ev_until := v_ev_until || array_fill(NULL::timestamptz, ARRAY[cardinality(seat_list)]);
+        v_ev_reason := v_ev_reason || v_reasons;
+      END IF;
+
     ELSIF v_op = 'extend' THEN
       -- Lock the hold's live seats (row/column order); the lock re-checks each, so a seat
       -- the sweep released meanwhile is not among them.
@@ -385,11 +463,14 @@ BEGIN
         INTO v_got, v_min_until, v_held_at
         FROM (SELECT seat_no, row_no, col_no, until, held_at FROM seats
                WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held' AND until > now()
+                 AND (NOT v_own OR hold_owner = v_holder)
                ORDER BY row_no, col_no FOR UPDATE) x;
       IF cardinality(v_got) = 0 THEN
         SELECT u.outcome, u.seat_list INTO outcome, seat_list FROM seatcast_unknown_names(v_trip, NULL) u;
-        IF outcome IS NULL AND (EXISTS (SELECT 1 FROM seats WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held')
-                                OR EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = v_trip AND e.hold_hash = v_hash)) THEN
+        IF outcome IS NULL AND (EXISTS (SELECT 1 FROM seats WHERE trip_id = v_trip AND hold_hash = v_hash AND status = 'held'
+                                                           AND (NOT v_own OR hold_owner = v_holder))
+                                OR EXISTS (SELECT 1 FROM expired_holds e WHERE e.trip_id = v_trip AND e.hold_hash = v_hash
+                                                                           AND (NOT v_own OR e.hold_owner = v_holder))) THEN
           outcome := 'rejected:hold_expired'; seat_list := '{}';
         ELSIF outcome IS NULL THEN
           outcome := 'rejected:not_held'; seat_list := '{}';

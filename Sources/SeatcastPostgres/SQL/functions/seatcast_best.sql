@@ -1,5 +1,6 @@
--- seatcast_best(p_trip, p_count, p_together, p_hash, p_until, p_wait): a best-available
--- reserve. Takes the best p_count free seats of p_trip for the hold p_hash until p_until,
+-- seatcast_best(p_trip, p_count, p_together, p_hash, p_owner, p_until, p_wait): a
+-- best-available reserve. Takes the best p_count free seats of p_trip for the hold p_hash
+-- (recorded under the holder p_owner, seats.hold_owner; NULL for none) until p_until,
 -- and answers one row: ('reserved', the seats in row and column order),
 -- ('rejected:not_enough_seats', '{}'), ('deferred', NULL) (p_wait false, below),
 -- ('error:unknown_trip', NULL) or ('error:unavailable', NULL) (the bound below).
@@ -48,8 +49,10 @@
 --   seats; past that (only under constant churn) it gives up with error:unavailable
 --   rather than loop on.
 -- Called by: seatcast_apply (part 3), for a reserve with a count, inside the batch's
---   transaction; the caller writes the outbox events.
--- Lock order: seat rows of p_trip only, never a trip row. Phase A never waits (SKIP
+--   transaction, after its quota check (the request takes p_count new seats); the caller
+--   writes the outbox events.
+-- Lock order: seat rows of p_trip only, never a trip row (seatcast_apply has taken the
+--   batch's holder rows before, see its header). Phase A never waits (SKIP
 --   LOCKED). Phase B (p_wait only) waits for the seats of one candidate at a time, in
 --   (row, column) order, holding no other lock of this request (a failed try's locks are
 --   released); so two such waiters cannot deadlock with each other. DatabaseWorker runs
@@ -57,7 +60,8 @@
 --   session may hold seats there, and a deadlock through those (PostgreSQL aborts one
 --   side) means that transaction runs again.
 -- NOTIFY: none (seatcast_apply rings the doorbell for its batch).
-CREATE OR REPLACE FUNCTION seatcast_best(p_trip text, p_count int, p_together boolean, p_hash bytea, p_until timestamptz, p_wait boolean)
+CREATE OR REPLACE FUNCTION seatcast_best(p_trip text, p_count int, p_together boolean, p_hash bytea, p_owner text,
+                                         p_until timestamptz, p_wait boolean)
 RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
 DECLARE
   v_cols int;
@@ -182,7 +186,7 @@ BEGIN
                  FOR UPDATE) x;
       END IF;
       IF cardinality(v_locked) = p_count THEN
-        UPDATE seats s SET status = 'held', hold_hash = p_hash, until = p_until
+        UPDATE seats s SET status = 'held', hold_hash = p_hash, hold_owner = p_owner, until = p_until
          WHERE s.trip_id = p_trip AND s.seat_no = ANY (v_pick)
            AND (s.status = 'available' OR (s.status = 'held' AND s.until <= now()));
         RETURN QUERY SELECT 'reserved'::text, v_pick;

@@ -1,13 +1,14 @@
 -- seatcast_seats_before_update(): row trigger seats_before_update, BEFORE UPDATE ON seats.
 --
--- What: normalises rows written by hand (an available seat has no holder and no until,
---   a booked seat no until), keeps held_at (when the seat's current hold began: set when
+-- What: normalises rows written by hand (an available seat has no hold, no owner
+--   (hold_owner, migration 7) and no until; a booked seat no until and keeps its owner, the
+--   record of who booked), keeps held_at (when the seat's current hold began: set when
 --   the seat becomes held, changes holder, or is taken again after its hold ran out; kept
 --   while the same hold goes on, through extends and re-reserves; cleared otherwise; the
 --   cap of extend, see seatcast_apply), counts versions (`version` rises by one per change of
 --   status, holder or until: the statement trigger writes an event only for rows whose
---   version changed), remembers holds that ended by expiry in expired_holds (a late
---   confirm then says hold_expired), and keeps bookings equal to the booked seats.
+--   version changed), remembers holds that ended by expiry in expired_holds, with their
+--   owner (a late confirm then says hold_expired, to that owner only), and keeps bookings equal to the booked seats.
 -- Called by: every UPDATE of seats, whoever runs it: seatcast_apply, seatcast_expire,
 --   psql.
 -- Lock order: runs with its seat row already locked by the UPDATE. It then touches only
@@ -20,6 +21,7 @@ CREATE OR REPLACE FUNCTION seatcast_seats_before_update() RETURNS trigger LANGUA
 BEGIN
   IF NEW.status = 'available' THEN
     NEW.hold_hash := NULL;
+    NEW.hold_owner := NULL;
     NEW.until := NULL;
   ELSIF NEW.status = 'booked' THEN
     NEW.until := NULL;
@@ -33,7 +35,8 @@ BEGIN
      OR NEW.until IS DISTINCT FROM OLD.until THEN
     NEW.version := OLD.version + 1;
     IF OLD.status = 'held' AND OLD.until <= now() AND NEW.hold_hash IS DISTINCT FROM OLD.hold_hash THEN
-      INSERT INTO expired_holds (trip_id, hold_hash) VALUES (OLD.trip_id, OLD.hold_hash) ON CONFLICT DO NOTHING;
+      INSERT INTO expired_holds (trip_id, hold_hash, hold_owner) VALUES (OLD.trip_id, OLD.hold_hash, OLD.hold_owner)
+        ON CONFLICT DO NOTHING;
     END IF;
     IF NEW.status = 'booked' AND OLD.status <> 'booked' THEN
       INSERT INTO bookings (trip_id, seat_no, hold_hash) VALUES (NEW.trip_id, NEW.seat_no, NEW.hold_hash);
