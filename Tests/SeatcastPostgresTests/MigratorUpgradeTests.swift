@@ -28,8 +28,9 @@ struct MigratorUpgradeTests {
                 #expect(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["3A"], hold: d))) != nil)
                 _ = try apply(db, .release(tripId: trip, seats: nil, hold: b))
                 // seats as the old schema has it (migration 5 adds held_at, empty for these rows).
+                // (and expired_holds as well: migration 7 adds hold_owner).
                 let tables = ["trips", "(SELECT trip_id, seat_no, row_no, col_no, status, hold_hash, until, version FROM seats)",
-                              "seat_events", "bookings", "expired_holds"]
+                              "seat_events", "bookings", "(SELECT trip_id, hold_hash, at FROM expired_holds)"]
                 let before = try tables.map { try tableRows(db, $0) }
                 #expect(try tableRows(db, "expired_holds").count == 1)
                 #expect(try tableRows(db, "bookings").count == 2)
@@ -50,15 +51,26 @@ struct MigratorUpgradeTests {
                 func tablesOnly(_ c: [String]) -> [String] {
                     c.filter { !$0.hasPrefix("function ") && !$0.contains("schema_functions") }
                 }
-                // ... apart from what 0005 (seats.held_at) and 0006 (stadium sizes, indexes on held
-                // seats) changed on purpose.
+                // ... apart from what 0005 (seats.held_at), 0006 (stadium sizes, indexes on held
+                // seats) and 0007 (hold owners, holder rows) changed on purpose.
                 func before0005(_ c: [String]) -> [String] {
                     c.filter { !$0.contains("trips_row_count_check") && !$0.contains("trips_col_count_check")
                         && !$0.contains("trips_seat_count_check") && !$0.contains("seats_held_")
-                        && !($0.hasPrefix("column seats ") && $0.contains(" held_at ")) }
+                        && !($0.hasPrefix("column seats ") && $0.contains(" held_at "))
+                        && !$0.contains("hold_owner") && !$0.contains("seat_holders") }
                 }
                 #expect(before0005(tablesOnly(legacyCatalog)) == before0005(tablesOnly(freshCatalog)))
                 #expect(tablesOnly(freshCatalog).filter { $0.contains(" held_at ") } == ["column seats 9 held_at timestamp with time zone"])
+                #expect(tablesOnly(freshCatalog).filter { $0.contains("hold_owner") || $0.contains("seat_holders") } == [
+                    "column expired_holds 4 hold_owner text",
+                    "column seat_holders 1 holder text not null",
+                    "column seats 10 hold_owner text",
+                    "constraint seat_holders seat_holders_pkey PRIMARY KEY (holder)",
+                    "constraint seats seats_available_no_owner CHECK (((status <> 'available'::text) OR (hold_owner IS NULL)))",
+                    "index CREATE INDEX seats_held_by_owner ON public.seats USING btree (hold_owner, until) WHERE (status = 'held'::text)",
+                    "index CREATE UNIQUE INDEX seat_holders_pkey ON public.seat_holders USING btree (holder)",
+                    "table seat_holders ",
+                ])
                 #expect(legacyCatalog.filter { $0.hasPrefix("function ") } != freshCatalog.filter { $0.hasPrefix("function ") })
                 #expect(try functionNames(db) == Schema.functions.map(\.name))
                 let checksums = try Migrator.checksums(db)

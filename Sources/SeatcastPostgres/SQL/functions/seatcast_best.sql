@@ -60,8 +60,7 @@
 --   session may hold seats there, and a deadlock through those (PostgreSQL aborts one
 --   side) means that transaction runs again.
 -- NOTIFY: none (seatcast_apply rings the doorbell for its batch).
-CREATE OR REPLACE FUNCTION seatcast_best(p_trip text, p_count int, p_together boolean, p_hash bytea, p_owner text,
-                                         p_until timestamptz, p_wait boolean)
+CREATE OR REPLACE FUNCTION seatcast_best(p_trip text, p_count int, p_together boolean, p_hash bytea, p_owner text, p_until timestamptz, p_wait boolean)
 RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
 DECLARE
   v_cols int;
