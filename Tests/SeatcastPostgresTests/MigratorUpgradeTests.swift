@@ -91,6 +91,11 @@ struct MigratorUpgradeTests {
                     TripEvent(tripId: trip, seq: last + 1, seatNo: "2B", kind: .locked, untilMs: until),
                     TripEvent(tripId: trip, seq: last + 2, seatNo: "3D", kind: .booked),
                 ])
+                // Holds from before migration 7 belong to nobody: a buyer cannot use them, the
+                // backend and open mode can (version 1).
+                #expect(try holdOwner(db, trip, "3A") == nil)
+                #expect(try apply(db, .confirm(tripId: trip, seats: nil, hold: d), buyer(newHolder())) == .rejected(.notHeld, seats: []))
+                #expect(try apply(db, .confirm(tripId: trip, seats: nil, hold: d), openConnection("~up:1")) == .confirmed(seats: ["3A"]))
                 #expect(try db.exec("SELECT count(*) FROM seatcast_audit($1)", [trip]).int(0, 0) == 0)
             }
         }
