@@ -4,7 +4,8 @@ import Synchronization
 
 /// A thread with its own connection that runs jobs from a `WakeQueue`. Commands that
 /// are queued together run as batches, one transaction and one round trip each
-/// (group commit); reads run one by one. While the database is away, jobs are answered
+/// (group commit); writes (trips created, deleted) run in transactions of their own, in
+/// queue order with the commands; reads run one by one, after them. While the database is away, jobs are answered
 /// `unavailable` at once and the worker reconnects with backoff.
 ///
 /// A connection the server ended while it sat idle (a restart) is found before the next
