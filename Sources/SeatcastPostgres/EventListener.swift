@@ -118,8 +118,18 @@ final class EventListener: Sendable {
         let store = SeatStore(db)
         let limit = 5000
         while let cursor = cursors[trip] {
-            guard let events = try? store.events(tripId: trip, afterSeq: cursor, limit: limit), let last = events.last else { return }
+            guard let events = try? store.events(tripId: trip, afterSeq: cursor, limit: limit) else { return }
             let target = sink.withLock { $0 }
+            guard let last = events.last else {
+                // Nothing new. A trip that is gone (deleted: its trigger rings too) or whose
+                // stream went back (deleted and created again) needs its subscribers told:
+                // the server reloads it, and a reload of a missing trip ends their
+                // subscriptions with unknown_trip.
+                guard let pos = try? Optional(store.position(tripId: trip)) else { return }  // the read failed
+                if let pos, pos.seq >= cursor { return }
+                target?.resync(tripId: trip)
+                return
+            }
             if events[0].seq != cursor + 1 {
                 // History before these events is gone (retention or reset): the subscribers
                 // need a fresh snapshot rather than a stream with a hole.

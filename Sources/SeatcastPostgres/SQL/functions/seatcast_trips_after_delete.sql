@@ -9,13 +9,14 @@
 --   reverse of the writers' order (seat rows, then the trip row), so deleting a trip
 --   while its seats are being changed can deadlock; PostgreSQL then aborts one side
 --   (the writer runs its batch again, the operator the DELETE). Delete idle trips.
--- NOTIFY: none. Subscribers of the trip learn of it when the listener finds its history
---   gone (a resync).
+-- NOTIFY: {{notify_channel}}, payload the trip id: the listener finds the trip gone and
+--   has the servers reload it, which ends its subscriptions with unknown_trip.
 CREATE OR REPLACE FUNCTION seatcast_trips_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   DELETE FROM seat_events WHERE trip_id = OLD.trip_id;
   DELETE FROM expired_holds WHERE trip_id = OLD.trip_id;
   DELETE FROM bookings WHERE trip_id = OLD.trip_id;
+  PERFORM pg_notify('{{notify_channel}}', OLD.trip_id);
   RETURN NULL;
 END $$;
 
