@@ -3,9 +3,15 @@ import SeatcastCore
 
 // Owns: the credentials of every WebSocket connection: reading them at the handshake, each
 // session's principal and hold scope, the `auth` message (token refresh), and closing
-// connections whose token ran out: one expiry queue (SeatcastCore's `ExpiryQueue`) checked
-// by one lws timer for all of them. Thread: loop. The decisions are pure and live in
-// SeatcastCore (`Authenticator`, `AccessPolicy`, `ExpiryQueue`); this carries them out.
+// connections whose token ran out: one expiry queue (SeatcastCore's `ExpiryQueue`) for all
+// of them, checked when the `ExpiryTicker` says its earliest deadline has passed. Thread:
+// loop (the ticker has its own). The decisions are pure and live in SeatcastCore
+// (`Authenticator`, `AccessPolicy`, `ExpiryQueue`); this carries them out.
+//
+// Why not an lws timer: one per connection would be quadratic (lws 4.1.6 keeps its timers
+// in a sorted list with an O(n) insert), and even one shared lws_sul is not reliably
+// re-armed from its own callback on the libev loop (it then waits for the next socket
+// event), so an idle connection could outlive its token.
 
 final class ConnectionAuth: LoopConfined {
     let loopThread: LoopThread
@@ -19,11 +25,9 @@ final class ConnectionAuth: LoopConfined {
     /// across restarts or instances.
     let instanceNonce: String
     private var expiries = ExpiryQueue<ObjectIdentifier>()
-    /// The one timer: an lws sorted-usec-list node, followed by a pointer back to self
-    /// (the node is all lws hands the callback).
-    private let timer: UnsafeMutableRawPointer
-    private var timerArmed = false
-    /// The sessions by identity, for the timer. Set once, right after both exist (each
+    /// Wakes the loop (`LoopMessage.expire`) once the earliest deadline has passed.
+    let ticker: ExpiryTicker
+    /// The sessions by identity, for expiries. Set once, right after both exist (each
     /// needs the other).
     unowned var webSockets: WebSocketHandler!
 
@@ -37,13 +41,8 @@ final class ConnectionAuth: LoopConfined {
         self.metrics = metrics
         self.loopThread = loopThread
         instanceNonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let node = MemoryLayout<lws_sorted_usec_list_t>.stride
-        timer = .allocate(byteCount: node + MemoryLayout<UnsafeRawPointer>.stride, alignment: 16)
-        timer.initializeMemory(as: UInt8.self, repeating: 0, count: node)
-        (timer + node).storeBytes(of: nil, as: UnsafeRawPointer?.self)
+        ticker = ExpiryTicker(entry: entry)
     }
-
-    deinit { timer.deallocate() }
 
     /// Wall-clock seconds, as token times are.
     static func now() -> Double { Double(Timestamp.nowMs()) / 1000 }
@@ -145,51 +144,25 @@ final class ConnectionAuth: LoopConfined {
     private func watch(_ s: Session, _ claims: BuyerClaims) {
         assertOnLoop()
         expiries.schedule(ObjectIdentifier(s), at: config.auth.deadline(claims))
-        arm()
+        if !config.auth.isOpen { ticker.start() }
+        ticker.next(expiries.earliest())
     }
 
-    /// The timer: closes (1008, "token expired") every session whose token ran out.
-    fileprivate func tick(sessions: [ObjectIdentifier: Session]) {
+    /// `LoopMessage.expire`: closes (1008, "token expired") every session whose token ran out.
+    func expire() {
         assertOnLoop()
-        timerArmed = false
         for key in expiries.popExpired(now: Self.now()) {
-            guard let s = sessions[key], let a = s.auth, !s.closed else { continue }
+            guard let s = webSockets.sessions[key], let a = s.auth, !s.closed else { continue }
             a.expired = true
             metrics.tokenExpiryCloses += 1
             sender.close(s, code: 1008)
         }
-        arm()
+        ticker.next(expiries.earliest())
     }
 
-    /// Arms the timer for the earliest deadline, at most a second away (so a refreshed
-    /// token never needs the timer moved), when any deadline is waiting.
-    private func arm() {
-        assertOnLoop()
-        guard !timerArmed, let earliest = expiries.earliest else { return }
-        let ctx = entry.context.load(ordering: .acquiring)
-        guard ctx != 0 else { return }
-        let wait = min(1, max(0.01, earliest - Self.now() + 0.001))
-        timerArmed = true
-        (timer + MemoryLayout<lws_sorted_usec_list_t>.stride)
-            .storeBytes(of: UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()), as: UnsafeRawPointer?.self)
-        lws_sul_schedule(OpaquePointer(bitPattern: ctx), 0, timer.assumingMemoryBound(to: lws_sorted_usec_list_t.self),
-                         connectionAuthTimerFired, lws_usec_t(wait * 1_000_000))
-    }
-
-    /// Before the lws context goes: the timer is taken off its list.
+    /// Shutdown: the ticker's thread ends.
     func stop() {
         assertOnLoop()
-        if timerArmed { lws_sul_cancel(timer.assumingMemoryBound(to: lws_sorted_usec_list_t.self)) }
-        timerArmed = false
+        ticker.stop()
     }
-
-    fileprivate func fired() { tick(sessions: webSockets.sessions) }
-}
-
-/// lws calls this with the timer node; the pointer after it is the `ConnectionAuth`.
-private let connectionAuthTimerFired: @convention(c) (UnsafeMutablePointer<lws_sorted_usec_list_t>?) -> Void = { node in
-    guard let node else { return }
-    let raw = UnsafeMutableRawPointer(node) + MemoryLayout<lws_sorted_usec_list_t>.stride
-    guard let me = raw.load(as: UnsafeRawPointer?.self) else { return }
-    Unmanaged<ConnectionAuth>.fromOpaque(me).takeUnretainedValue().fired()
 }

@@ -91,6 +91,7 @@ final class ServiceLoop: LoopConfined {
         case let .outboxLoaded(s, trip, token, result): trips.outboxLoaded(s, tripId: trip, token: token, result)
         case let .events(trip, events): trips.eventsArrived(trip, events)
         case let .reload(trip): trips.reload(trip)
+        case .expire: auth.expire()
         case .stop: beginStop()
         }
     }

@@ -30,11 +30,10 @@ public struct ExpiryQueue<Key: Hashable> {
     /// The key's deadline, if it has one.
     public func deadline(of key: Key) -> Double? { current[key] }
 
-    /// The earliest deadline of any key.
-    public var earliest: Double? {
-        var q = self
-        q.dropStale()
-        return q.heap.first?.deadline
+    /// The earliest deadline of any key (stale entries on top are dropped on the way).
+    public mutating func earliest() -> Double? {
+        dropStale()
+        return heap.first?.deadline
     }
 
     /// Sets `key`'s deadline (a refreshed token replaces the old one, earlier or later).
