@@ -40,6 +40,7 @@ struct TripAdminTests {
     }
 
     /// needs store: issue 10. Create: 201 with the trip; again: 409 trip_exists; delete: 200; again: 404.
+    // needs store: issue 10
     @Test func createAndDelete() throws {
         try TestServer.withTrip(Secured()) { server, _ throws in
             let id = TestDatabase.uniqueTripId()
@@ -62,6 +63,7 @@ struct TripAdminTests {
     }
 
     /// needs store: issue 10. The backend releases any seat, held or booked, without a hold.
+    // needs store: issue 10
     @Test func backendReleasesAnySeat() throws {
         try TestServer.withTrip(Secured()) { server, trip throws in
             let buyer = try server.client("/ws/trips/\(trip)", token: TestTokens.token())
@@ -82,6 +84,7 @@ struct TripAdminTests {
 @Suite(.timeLimit(.minutes(1)))
 struct HoldScopeTests {
     /// needs store: issue 10. Another buyer's hold token is answered as if it held nothing (`not_held`).
+    // needs store: issue 10
     @Test func anotherBuyersHoldIsNotHeld() throws {
         try TestServer.withTrip(Secured(buyerConfirm: true)) { server, trip throws in
             let a = try server.client("/ws", token: TestTokens.token(sub: "a"))
@@ -98,6 +101,7 @@ struct HoldScopeTests {
     }
 
     /// needs store: issue 10. Past --max-held: rejected, reason quota, with the limit; per sub across connections.
+    // needs store: issue 10
     @Test func quotaPerBuyer() throws {
         try TestServer.withTrip(Secured(maxHeld: 2)) { server, trip throws in
             let a1 = try server.client("/ws", token: TestTokens.token(sub: "q"))
@@ -112,6 +116,7 @@ struct HoldScopeTests {
     }
 
     /// needs store: issue 10. Open mode counts per connection: two connections hold 2 each with --max-held 2.
+    // needs store: issue 10
     @Test func quotaPerConnectionInOpenMode() throws {
         var open = Secured.open
         open.maxHeld = 2
