@@ -25,12 +25,30 @@ public struct AppConfig: Sendable {
     public var socketSendBuffer: Int?
     /// libev/epoll event loop (false: lws's own poll(); env SEATCAST_EVENT_LOOP=poll).
     public var useEpoll = true
+    /// `--api-key` (env SEATCAST_API_KEY): the site backend's key; nil: none.
+    public var apiKey: String?
+    /// `--token-secret` (env SEATCAST_TOKEN_SECRET): buyer tokens; nil: open mode.
+    public var tokenSecret: String?
+    /// `--public-read`: connections without a token may read.
+    public var publicRead = false
+    /// `--buyer-confirm`: buyers may confirm their own holds.
+    public var buyerConfirm = false
+    /// `--max-held` (env MAX_HELD): seats one holder may hold at once; 0 = no quota.
+    public var maxHeld = 10
+    /// Clock skew tolerated on token times, seconds. 30 (the documented value); only tests
+    /// change it, to watch an expiry without waiting 30 s.
+    public var tokenSkew = BuyerToken.defaultSkew
+
+    /// The shortest token secret accepted: 32 bytes, HMAC-SHA256's output size (RFC 7518
+    /// section 3.2 requires a key at least that long for HS256).
+    public static let minTokenSecretBytes = 32
 
     public init(databaseURL: String) { self.databaseURL = databaseURL }
 
     /// The environment's settings over the defaults: DATABASE_URL, PORT, HOLD_TTL, MAX_HOLD,
     /// PUBLIC_DIR, ALLOWED_ORIGINS (comma-separated), HOST, RATE_LIMIT (messages per second
-    /// per connection; the burst becomes twice that), RETAIN_EVENTS, RETAIN_MINUTES.
+    /// per connection; the burst becomes twice that), RETAIN_EVENTS, RETAIN_MINUTES, MAX_HELD
+    /// (0 or more), SEATCAST_API_KEY, SEATCAST_TOKEN_SECRET (set but empty is refused too).
     public static func fromEnvironment(_ env: [String: String]) throws -> AppConfig {
         guard let url = env["DATABASE_URL"], !url.isEmpty else {
             throw ConfigError("DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
@@ -60,7 +78,38 @@ public struct AppConfig: Sendable {
         if let o = env["ALLOWED_ORIGINS"] {
             c.allowedOrigins = o.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if let m = env["MAX_HELD"] {
+            guard let v = Int(m), v >= 0 else { throw ConfigError("MAX_HELD must be a whole number, 0 or more, got \(m)") }
+            c.maxHeld = v
+        }
+        c.apiKey = env["SEATCAST_API_KEY"]
+        c.tokenSecret = env["SEATCAST_TOKEN_SECRET"]
+        try c.validateSecrets()
         return c
+    }
+
+    /// Refuses secrets that could never work, before anything starts. The messages never
+    /// repeat a secret.
+    public func validateSecrets() throws {
+        if let apiKey, BackendKey(apiKey) == nil {
+            throw ConfigError("the API key (--api-key / SEATCAST_API_KEY) must be a non-empty token68: letters, digits, - . _ ~ + / then = padding")
+        }
+        if let tokenSecret, tokenSecret.utf8.count < Self.minTokenSecretBytes {
+            throw ConfigError("the token secret (--token-secret / SEATCAST_TOKEN_SECRET) must be at least \(Self.minTokenSecretBytes) bytes")
+        }
+        if publicRead, tokenSecret == nil {
+            throw ConfigError("--public-read needs a token secret (without one every connection may read anyway)")
+        }
+        if buyerConfirm, tokenSecret == nil {
+            throw ConfigError("--buyer-confirm needs a token secret (without one there are no buyers)")
+        }
+    }
+
+    /// Who is asking, as the server checks it; the configuration must have passed
+    /// `validateSecrets`.
+    public var authenticator: Authenticator {
+        Authenticator(apiKey: apiKey.flatMap(BackendKey.init), tokenSecret: tokenSecret.map { Array($0.utf8) },
+                      publicRead: publicRead, skew: tokenSkew)
     }
 }
 

@@ -28,6 +28,10 @@ public final class Application: Sendable {
         sc.hangupSeconds = config.hangupSeconds
         sc.socketSendBuffer = config.socketSendBuffer
         sc.useEpoll = config.useEpoll
+        // Invalid secrets make `start` throw; until then the server keeps open mode's default.
+        if (try? config.validateSecrets()) != nil { sc.auth = config.authenticator }
+        sc.buyerConfirm = config.buyerConfirm
+        sc.maxHeld = config.maxHeld
         if !config.quiet {
             sc.log = { line in FileHandle.standardError.write(Data("seatcast: \(line)\n".utf8)) }
         }
@@ -60,6 +64,7 @@ public final class Application: Sendable {
 
     /// Starts the database threads, then the server. Returns once the port is open.
     public func start() throws {
+        try config.validateSecrets()
         backend.start()
         do {
             try server.start()

@@ -18,12 +18,15 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let unauthorized = ErrorCode("unauthorized")
     /// Valid credentials (or none needed) that do not allow the action (version 1.1).
     public static let forbidden = ErrorCode("forbidden")
+    /// `POST /api/trips` with the id of a trip that exists (version 1.1; HTTP 409).
+    public static let tripExists = ErrorCode("trip_exists")
 
     /// The HTTP status the HTTP mirror of the API answers with for this code.
     public var httpStatus: Int {
         switch self {
         case .unauthorized: return 401
         case .forbidden: return 403
+        case .tripExists: return 409
         case .unknownTrip, .unknownSeat: return 404
         case .tooLarge: return 413
         case .rateLimited: return 429

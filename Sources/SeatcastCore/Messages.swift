@@ -68,10 +68,42 @@ public enum Messages {
         reply("help", id: id) { $0.field("text", RequestDecoder.helpText) }
     }
 
-    public static func error(_ e: ProtocolError) -> [UInt8] {
+    /// `tripId`: the trip an error is about when it is not a reply (a subscription the new
+    /// token of an `auth` does not cover, version 1.1).
+    public static func error(_ e: ProtocolError, tripId: String? = nil) -> [UInt8] {
         reply("error", id: e.id) { w in
             w.field("code", e.code.rawValue)
             w.field("message", e.message)
+            if let tripId { w.field("tripId", tripId) }
+        }
+    }
+
+    /// The answer to `auth` (version 1.1): the new token's buyer and expiry (seconds since
+    /// the Unix epoch; a whole number when it is one, as tokens carry it).
+    public static func authed(id: String?, sub: String, exp: Double) -> [UInt8] {
+        reply("authed", id: id) { w in
+            w.field("sub", sub)
+            w.key("exp")
+            if exp == exp.rounded(), abs(exp) < 1e15 { w.int(Int64(exp)) } else { w.raw(Array("\(exp)".utf8)) }
+        }
+    }
+
+    /// `POST /api/trips` (version 1.1): the trip created, as `GET /api/trips` lists it.
+    public static func trip(_ t: TripSummary) -> [UInt8] {
+        JSONWriter.object { w in
+            w.field("tripId", t.tripId)
+            w.field("name", t.name)
+            w.field("seats", t.seats)
+            w.field("available", t.available)
+        }
+    }
+
+    /// `DELETE /api/trips/{id}` (version 1.1).
+    public static func tripDeleted(tripId: String) -> [UInt8] {
+        JSONWriter.object { w in
+            w.field("tripId", tripId)
+            w.key("deleted")
+            w.bool(true)
         }
     }
 

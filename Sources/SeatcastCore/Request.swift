@@ -92,8 +92,13 @@ public struct Request: Sendable, Equatable {
         case reserve(tripId: String, seats: SeatSelection, hold: String?)
         case confirm(tripId: String, seats: [String]?, hold: String)
         case release(tripId: String, seats: [String]?, hold: String)
+        /// `release` with `seats` and no `hold` (version 1.1): any listed seat, whoever holds
+        /// it, booked ones included. The backend key only (`Command.releaseSeats`).
+        case releaseSeats(tripId: String, seats: [String])
         /// `seconds` nil: the hold TTL.
         case extend(tripId: String, hold: String, seconds: Int?)
+        /// `{"type":"auth","token":"JWT"}` (version 1.1): replaces the connection's buyer token.
+        case auth(token: String)
         case ping
         case help
     }

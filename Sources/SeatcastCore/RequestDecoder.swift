@@ -6,9 +6,9 @@ public struct RequestDecoder: Sendable {
     public init(limits: Limits = Limits()) { self.limits = limits }
 
     public static let helpText = """
-    seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | extend | unsubscribe | ping. \
+    seatcast v1. JSON: {"type":"subscribe","tripId":"demo"} | reserve | confirm | release | extend | unsubscribe | auth | ping. \
     Words: sub TRIP | unsub TRIP | reserve TRIP SEAT... [hold=TOKEN] | reserve TRIP COUNT [together] [hold=TOKEN] | \
-    confirm TRIP HOLD [SEAT...] | release TRIP HOLD [SEAT...] | extend TRIP HOLD [SECONDS] | ping | help
+    confirm TRIP HOLD [SEAT...] | release TRIP HOLD [SEAT...] | extend TRIP HOLD [SECONDS] | auth TOKEN | ping | help
     """
 
     /// The longest `seconds` an `extend` may ask for (a year); the hold TTL caps it anyway.
@@ -113,11 +113,17 @@ public struct RequestDecoder: Sendable {
             case "confirm", "release":
                 let trip = try tripId(json)
                 let seats = try seatList(json)
-                guard let h = json["hold"], h != .null else { throw ProtocolError(.badRequest, "hold is missing") }
+                guard let h = json["hold"], h != .null else {
+                    // Version 1.1: `release` with seats and no hold frees them whoever holds them.
+                    if type == "release", let seats { return .success(Request(id: id, .releaseSeats(tripId: trip, seats: seats))) }
+                    throw ProtocolError(.badRequest, "hold is missing")
+                }
                 let hold = try holdToken(h)
                 return .success(Request(id: id, type == "confirm"
                     ? .confirm(tripId: trip, seats: seats, hold: hold)
                     : .release(tripId: trip, seats: seats, hold: hold)))
+            case "auth":
+                return .success(Request(id: id, .auth(token: try authToken(json["token"]))))
             case "ping":
                 return .success(Request(id: id, .ping))
             case "help":
@@ -137,6 +143,14 @@ public struct RequestDecoder: Sendable {
         guard let v = json["tripId"] else { throw ProtocolError(.badRequest, "tripId is missing") }
         guard case let .string(s) = v else { throw ProtocolError(.badRequest, "tripId must be a string") }
         guard Validation.isTripId(s) else { throw ProtocolError(.unknownTrip, "unknown trip \(Self.quoted(s))") }
+        return s
+    }
+
+    /// The token of an `auth`: a non-empty string. Whether it is a valid token is the
+    /// server's question (`BuyerToken.verify`), answered `unauthorized`.
+    func authToken(_ v: JSON?) throws -> String {
+        guard let v, v != .null else { throw ProtocolError(.badRequest, "token is missing") }
+        guard case let .string(s) = v, !s.isEmpty else { throw ProtocolError(.badRequest, "token must be a non-empty string") }
         return s
     }
 
@@ -292,6 +306,9 @@ public struct RequestDecoder: Sendable {
                 return .success(Request(verb.lowercased() == "confirm"
                     ? .confirm(tripId: t, seats: seats, hold: hold)
                     : .release(tripId: t, seats: seats, hold: hold)))
+            case "auth":
+                guard args.count == 1 else { throw ProtocolError(.badRequest, "usage: auth TOKEN") }
+                return .success(Request(.auth(token: args[0])))
             case "ping":
                 return .success(Request(.ping))
             case "help", "?":
@@ -304,5 +321,53 @@ public struct RequestDecoder: Sendable {
         } catch {
             return .failure(ProtocolError(.internal, "\(error)"))
         }
+    }
+}
+
+/// `POST /api/trips` (version 1.1): the trip the site's backend asks for.
+public struct TripSpec: Sendable, Equatable {
+    public var tripId: String
+    public var name: String
+    public var rows: Int
+    public var cols: Int
+
+    public init(tripId: String, name: String, rows: Int, cols: Int) {
+        self.tripId = tripId
+        self.name = name
+        self.rows = rows
+        self.cols = cols
+    }
+
+    /// The longest trip name, in characters (as `seatcast trip create` takes it).
+    public static let maxNameLength = 200
+
+    /// `{"tripId","name","rows","cols"}`, checked as `seatcast trip create` checks its
+    /// arguments: a valid trip id, a name of 1-200 characters, rows and cols within
+    /// `Validation`'s limits. Every failure is a `bad_request` (unknown members are ignored).
+    public static func decode(_ body: [UInt8]) -> Result<TripSpec, ProtocolError> {
+        func bad(_ m: String) -> Result<TripSpec, ProtocolError> { .failure(ProtocolError(.badRequest, m)) }
+        let json: JSON
+        do {
+            json = try JSON.parse(body)
+        } catch {
+            return bad("malformed JSON: \(error.message) at byte \(error.offset)")
+        }
+        guard case .object = json else { return bad("the body must be a JSON object") }
+        guard let id = json["tripId"]?.stringValue, Validation.isTripId(id) else {
+            return bad("tripId must be 1-64 of A-Z a-z 0-9 _ -")
+        }
+        guard let name = json["name"]?.stringValue, !name.isEmpty, name.count <= maxNameLength else {
+            return bad("name must be a string of 1-\(maxNameLength) characters")
+        }
+        guard let r = json["rows"]?.int64Value, (1...Int64(Validation.maxTripRows)).contains(r) else {
+            return bad("rows must be a whole number from 1 to \(Validation.maxTripRows)")
+        }
+        guard let c = json["cols"]?.int64Value, (1...Int64(Validation.maxTripCols)).contains(c) else {
+            return bad("cols must be a whole number from 1 to \(Validation.maxTripCols)")
+        }
+        guard Validation.isTripSize(rows: Int(r), cols: Int(c)) else {
+            return bad("rows x cols must be at most \(Validation.maxTripSeats) seats")
+        }
+        return .success(TripSpec(tripId: id, name: name, rows: Int(r), cols: Int(c)))
     }
 }

@@ -36,21 +36,23 @@ import Glibc
 
 final class HTTPHandler: LoopConfined {
     let loopThread: LoopThread
-    private let config: ServerConfig
-    private let backend: any SeatBackend
-    private let entry: LoopEntry
-    private let gate: CommandGate
-    private let trips: TripRouter
-    private let metrics: Metrics
-    private let decoder: RequestDecoder
+    let config: ServerConfig
+    let backend: any SeatBackend
+    let entry: LoopEntry
+    let gate: CommandGate
+    let trips: TripRouter
+    let metrics: Metrics
+    let auth: ConnectionAuth
+    let decoder: RequestDecoder
     /// Requests whose answer is not written yet; shutdown waits for them.
     private(set) var inFlight = 0
     /// Each HTTP command is its own store session, numbered -1, -2, ... (never a WebSocket's).
-    private var lastCommandSession = 0
+    var lastCommandSession = 0
 
     init(config: ServerConfig, backend: any SeatBackend, entry: LoopEntry, gate: CommandGate, trips: TripRouter,
-         metrics: Metrics, loopThread: LoopThread) {
+         metrics: Metrics, auth: ConnectionAuth, loopThread: LoopThread) {
         self.config = config
+        self.auth = auth
         self.backend = backend
         self.entry = entry
         self.gate = gate
@@ -96,6 +98,7 @@ final class HTTPHandler: LoopConfined {
         case LWSHUMETH_GET: method = .get
         case LWSHUMETH_HEAD: method = .head
         case LWSHUMETH_POST: method = .post
+        case LWSHUMETH_DELETE: method = .delete
         default: method = nil
         }
         guard let method, route.allowed.contains(method) else {
@@ -113,6 +116,17 @@ final class HTTPHandler: LoopConfined {
         user.storeBytes(of: Unmanaged.passRetained(r).toOpaque(), as: UnsafeMutableRawPointer?.self)
         r.inCallback = true
         defer { r.inCallback = false }
+        if route.isAPI {
+            // Credentials are read on the API only: files, /healthz and /metrics are public.
+            switch config.auth.http(authorization: LWSHeader.value(wsi, WSI_TOKEN_HTTP_AUTHORIZATION), now: ConnectionAuth.now()) {
+            case let .success(p):
+                r.principal = p
+            case let .failure(reason):
+                auth.refused(reason)
+                respond(r, refusal(.unauthorized))
+                return hold(r)
+            }
+        }
         if method == .post {
             let declared = Int(LWSHeader.value(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?? "") ?? 0
             if declared > config.limits.maxMessageBytes {
@@ -123,6 +137,8 @@ final class HTTPHandler: LoopConfined {
             } else {
                 return 0  // the body follows; answered from HTTP_BODY_COMPLETION
             }
+        } else if method == .delete {
+            routeDelete(r)
         } else {
             routeGet(r)
         }
@@ -164,106 +180,6 @@ final class HTTPHandler: LoopConfined {
             _ = lws_rx_flow_control(r.wsi, 0)
         }
         return 0
-    }
-
-    private func routeGet(_ r: HTTPRequest) {
-        assertOnLoop()
-        switch r.route {
-        case .health:
-            backend.health(reply: entry.healthReply(to: r))
-        case .metrics:
-            let text = metrics.render(hubs: trips.tripCount, extra: config.extraMetrics())
-            respond(r, .text(200, text, type: "text/plain; version=0.0.4; charset=utf-8"))
-        case .trips:
-            switch TripPage.parse(limit: r.query["limit"], after: r.query["after"]) {
-            case let .success(p):
-                backend.trips(limit: p.limit + 1, after: p.after, reply: entry.tripsReply(to: r, limit: p.limit))
-            case let .failure(e):
-                respond(r, .json(400, Messages.error(e)))
-            }
-        case let .trip(trip):
-            guard Validation.isTripId(trip) else {
-                respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
-                return
-            }
-            let compact = LWSHeader.isSet(r.query["compact"])
-            if let f = trips.snapshot(trip, compact: compact) {
-                respond(r, HTTPResponse(status: 200, contentType: "application/json", body: f))
-                return
-            }
-            backend.snapshot(tripId: trip, reply: entry.snapshotReply(to: r, compact: compact))
-        case let .audit(trip):
-            guard Validation.isTripId(trip) else {
-                respond(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip"))))
-                return
-            }
-            backend.audit(tripId: trip, reply: entry.auditReply(to: r, tripId: trip))
-        case .file:
-            respond(r, staticFile(r))
-        case .command, .unknownEndpoint:
-            respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
-        }
-    }
-
-    /// A file under the public folder, a 304 when the client's copy is current, or 404.
-    private func staticFile(_ r: HTTPRequest) -> HTTPResponse {
-        assertOnLoop()
-        switch StaticFiles.load(r.path, publicDir: config.publicDir) {
-        case .notFound:
-            return .text(404, "not found\n")
-        case .tooLarge:
-            return .text(500, "file too large to serve\n")
-        case let .file(bytes, type, etag):
-            var resp = HTTPResponse(status: 200, contentType: type, body: Frame(bytes),
-                                    cacheControl: "must-revalidate, private, max-age=60",
-                                    headers: [HTTPHeader("etag", etag)])
-            if let inm = r.ifNoneMatch, StaticFiles.ifNoneMatch(inm, matches: etag) { resp.status = 304 }
-            return resp
-        }
-    }
-
-    /// POST /api/trips/{id}/reserve|confirm|release: the body is the WebSocket request
-    /// without `type`; the answer is the WebSocket reply.
-    private func routePost(_ r: HTTPRequest) {
-        assertOnLoop()
-        guard case let .command(tripId, type) = r.route else {
-            respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
-            return
-        }
-        let decoded = decoder.decodeHTTP(r.body, type: type, tripId: tripId)
-        let request: Request
-        switch decoded {
-        case let .failure(e):
-            metrics.errors[e.code.rawValue, default: 0] += 1
-            respond(r, .json(e.code.httpStatus, Messages.error(e)))
-            return
-        case let .success(req): request = req
-        }
-        let command: Command
-        switch request.body {
-        case let .reserve(t, seats, hold): command = .reserve(tripId: t, seats: seats, hold: hold ?? HoldToken.generate())
-        case let .confirm(t, seats, hold): command = .confirm(tripId: t, seats: seats, hold: hold)
-        case let .release(t, seats, hold): command = .release(tripId: t, seats: seats, hold: hold)
-        case let .extend(t, hold, seconds): command = .extend(tripId: t, hold: hold, seconds: seconds)
-        default:
-            respond(r, .json(404, Messages.error(ProtocolError(.badRequest, "no such endpoint: \(r.path)"))))
-            return
-        }
-        metrics.requests[type, default: 0] += 1
-        guard gate.admit() else {
-            respond(r, .json(503, Messages.error(ProtocolError(.unavailable, "the server is shutting down; try again", id: request.id))))
-            return
-        }
-        lastCommandSession += 1
-        backend.execute(command, session: -lastCommandSession,
-                        reply: entry.commandReply(to: r, id: request.id, command: command, type: type))
-    }
-
-    /// An audit's findings: counted, then answered.
-    func audited(_ r: HTTPRequest, tripId: String, _ list: [AuditViolation]) {
-        assertOnLoop()
-        metrics.auditViolations += list.count
-        respond(r, .json(200, Messages.audit(tripId: tripId, list)))
     }
 
     /// Writes the whole answer and closes the connection. An answer chosen inside one of the

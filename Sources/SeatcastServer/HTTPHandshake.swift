@@ -31,6 +31,18 @@ enum WebSocketHandshake {
         return nil
     }
 
+    /// Whether a WebSocket upgrade's `Origin` may connect: no Origin (a CLI, not a browser)
+    /// always; otherwise one of `allowList`, or, when that is empty, the server's own origin:
+    /// `http://` or `https://` followed by the request's Host (ASCII case ignored). Used when
+    /// a secret is configured (docs/PROTOCOL.md 1.1, "Origin").
+    static func originAllowed(_ origin: String?, host: String?, allowList: [String]) -> Bool {
+        guard let origin else { return true }
+        if !allowList.isEmpty { return allowList.contains(origin) }
+        guard let host, !host.isEmpty else { return false }
+        let o = origin.lowercased(), h = host.lowercased()
+        return o == "http://" + h || o == "https://" + h
+    }
+
     /// 16 random bytes in base64 (24 characters with padding), RFC 6455 4.1 item 7.
     static func isValidKey(_ key: String) -> Bool {
         let k = key.trimmingCharacters(in: .whitespaces)

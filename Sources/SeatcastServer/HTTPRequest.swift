@@ -48,6 +48,8 @@ final class HTTPRequest: @unchecked Sendable {
     var body: [UInt8] = []
     /// The URL's query arguments (`?compact=1`, `?limit=&after=`).
     var query: [String: String] = [:]
+    /// Who is asking (API routes; see `Authenticator.http`).
+    var principal: Principal = .open
     /// The connection closed: drop the answer.
     var dead = false
     /// An answer chosen inside one of the connection's callbacks, on its way through the inbox.

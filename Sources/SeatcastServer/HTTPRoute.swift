@@ -1,14 +1,16 @@
 /// The request methods seatcast answers; every other method gets 405.
 enum HTTPMethod: String, Sendable {
-    case get = "GET", head = "HEAD", post = "POST"
+    case get = "GET", head = "HEAD", post = "POST", delete = "DELETE"
 }
 
 /// What an HTTP path names, and which methods it takes. Pure: the routing policy.
 enum HTTPRoute: Equatable, Sendable {
     case health
     case metrics
+    /// GET: the list; POST: create a trip (the backend key, version 1.1).
     case trips
-    /// Trip ids are checked when answering (an invalid one is `unknown_trip`, as over WebSocket).
+    /// GET: the snapshot; DELETE: delete the trip (the backend key, version 1.1). Trip ids
+    /// are checked when answering (an invalid one is `unknown_trip`, as over WebSocket).
     case trip(String)
     case audit(String)
     /// POST /api/trips/{id}/reserve|confirm|release.
@@ -42,9 +44,19 @@ enum HTTPRoute: Equatable, Sendable {
     var allowed: [HTTPMethod] {
         switch self {
         case .command: return [.post]
+        case .trips: return [.get, .head, .post]
+        case .trip: return [.get, .head, .delete]
         // A 404 whatever the method, as long as it is one seatcast speaks.
-        case .unknownEndpoint: return [.get, .head, .post]
+        case .unknownEndpoint: return [.get, .head, .post, .delete]
         default: return [.get, .head]
+        }
+    }
+
+    /// Under /api: credentials are read (docs/PROTOCOL.md 1.1, "Who may do what").
+    var isAPI: Bool {
+        switch self {
+        case .trips, .trip, .audit, .command: return true
+        case .health, .metrics, .unknownEndpoint, .file: return false
         }
     }
 
@@ -79,9 +91,9 @@ enum HTTPFallback {
     /// The whole answer, raw: the connection is no longer HTTP to lws, so nothing adds headers.
     static func answer(status: Int) -> [UInt8] {
         let reason = status == 405 ? "Method Not Allowed" : "Bad Request"
-        let body = status == 405 ? "method not allowed: seatcast answers GET, HEAD and POST\n" : "bad request: not HTTP/1.1\n"
+        let body = status == 405 ? "method not allowed: seatcast answers GET, HEAD, POST and DELETE\n" : "bad request: not HTTP/1.1\n"
         var s = "HTTP/1.1 \(status) \(reason)\r\n"
-        if status == 405 { s += "allow: GET, HEAD, POST\r\n" }
+        if status == 405 { s += "allow: GET, HEAD, POST, DELETE\r\n" }
         s += "content-type: text/plain; charset=utf-8\r\ncontent-length: \(body.utf8.count)\r\n"
         s += "cache-control: no-store\r\nconnection: close\r\nserver: seatcast\r\n\r\n" + body
         return Array(s.utf8)

@@ -79,6 +79,11 @@ final class LWSContext: LoopConfined {
             // answered 405/400, instead of lws's own 403.
             | UInt64(LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG)
         info.pt_serv_buf_size = 32 * 1024
+        // Room for a request's headers while they are parsed (lws's default is 4096, and a
+        // buyer token alone may be 4096 bytes in `?token=` or `Authorization`): a too-long
+        // token is then answered 401 rather than the connection dropped. Held only during
+        // the handshake; an upgraded WebSocket keeps none of it.
+        info.max_http_header_data = 12 * 1024
         info.vhost_name = UnsafePointer(cString("seatcast"))
         info.server_string = UnsafePointer(cString("seatcast"))
         info.user = user

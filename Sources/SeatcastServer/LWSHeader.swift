@@ -43,3 +43,25 @@ extension LWSHeader {
         return value.isEmpty || value == "1" || value == "true"
     }
 }
+
+extension LWSHeader {
+    /// The URL-decoded value of the first query argument `name` (`?token=...`), sized to the
+    /// argument (the `query` reader caps values at 511 bytes; a token may be 4096 and more).
+    /// nil when absent; an argument present without `=` is "".
+    static func queryValue(_ wsi: OpaquePointer, _ name: String) -> String? {
+        let prefix = Array((name + "=").utf8)
+        var i: Int32 = 0
+        while i < 64 {
+            let n = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i)
+            guard n > 0 else { return nil }
+            var buf = [CChar](repeating: 0, count: Int(n) + 1)
+            let copied = lws_hdr_copy_fragment(wsi, &buf, Int32(buf.count), WSI_TOKEN_HTTP_URI_ARGS, i)
+            guard copied >= 0 else { return nil }
+            let arg = buf.prefix(Int(copied)).map { UInt8(bitPattern: $0) }
+            if arg.starts(with: prefix) { return String(decoding: arg.dropFirst(prefix.count), as: UTF8.self) }
+            if arg.elementsEqual(prefix.dropLast()) { return "" }
+            i += 1
+        }
+        return nil
+    }
+}

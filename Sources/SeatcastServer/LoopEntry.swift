@@ -87,11 +87,58 @@ final class LoopEntry: Sendable, LoopConfined {
         { ok in self.push(.http(r, ok ? .text(200, "ok\n") : .text(503, "unavailable\n"))) }
     }
 
-    /// GET /api/trips.
-    func tripsReply(to r: HTTPRequest, limit: Int) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
+    /// GET /api/trips. `only`: a buyer's token with a `trips` claim; the page lists the
+    /// trips it covers, and `next` still follows the unfiltered order.
+    func tripsReply(to r: HTTPRequest, limit: Int, only: BuyerClaims? = nil) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
         { result in
             switch result {
-            case let .success(list): self.push(.http(r, .json(200, TripPage.encode(list, limit: limit))))
+            case let .success(list):
+                guard let only else {
+                    self.push(.http(r, .json(200, TripPage.encode(list, limit: limit))))
+                    return
+                }
+                let page = list.prefix(limit)
+                let body = JSONWriter.object { w in
+                    w.field("trips", objects: page.filter { only.covers(tripId: $0.tripId) }) { w, t in
+                        w.field("tripId", t.tripId)
+                        w.field("name", t.name)
+                        w.field("seats", t.seats)
+                        w.field("available", t.available)
+                    }
+                    if list.count > limit, let last = page.last { w.field("next", last.tripId) }
+                }
+                self.push(.http(r, .json(200, body)))
+            case let .failure(e): self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
+            }
+        }
+    }
+
+    /// POST /api/trips: 201 with the trip, 409 `trip_exists`, or the store's error.
+    func createTripReply(to r: HTTPRequest, _ spec: TripSpec) -> @Sendable (Result<Bool, ProtocolError>) -> Void {
+        { result in
+            switch result {
+            case .success(true):
+                let seats = spec.rows * spec.cols
+                var answer = HTTPResponse.json(201, Messages.trip(TripSummary(tripId: spec.tripId, name: spec.name,
+                                                                              seats: seats, available: seats)))
+                answer.headers = [HTTPHeader("location", "/api/trips/\(spec.tripId)")]
+                self.push(.http(r, answer))
+            case .success(false):
+                let e = ProtocolError(.tripExists, "trip \"\(spec.tripId)\" already exists")
+                self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
+            case let .failure(e): self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
+            }
+        }
+    }
+
+    /// DELETE /api/trips/{id}: 200 `{"tripId":...,"deleted":true}`, 404 `unknown_trip`, or the
+    /// store's error.
+    func deleteTripReply(to r: HTTPRequest, tripId: String) -> @Sendable (Result<Bool, ProtocolError>) -> Void {
+        { result in
+            switch result {
+            case .success(true): self.push(.http(r, .json(200, Messages.tripDeleted(tripId: tripId))))
+            case .success(false):
+                self.push(.http(r, .json(404, Messages.error(ProtocolError(.unknownTrip, "unknown trip \"\(tripId)\"")))))
             case let .failure(e): self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
             }
         }

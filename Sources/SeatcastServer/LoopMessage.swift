@@ -21,6 +21,8 @@ enum LoopMessage: @unchecked Sendable {
     case reload(String)
     /// The answer to a command that counted as in flight, with its `type:outcome` label.
     indirect case done(LoopMessage, outcome: String)
+    /// A buyer token's deadline passed (`ExpiryTicker`): close the connections it ends.
+    case expire
     /// Shut down.
     case stop
 }

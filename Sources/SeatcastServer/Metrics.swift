@@ -23,6 +23,15 @@ final class Metrics {
     /// send() calls that took every byte at once, and those that took only part.
     var directWrites = 0
     var partialWrites = 0
+    /// Credentials refused (version 1.1), by `Authenticator.Refusal.label`; never the
+    /// credentials themselves.
+    var authRefusals: [String: Int] = [:]
+    /// `auth` messages that replaced a connection's token.
+    var tokenRefreshes = 0
+    /// Connections closed (1008) because their token ran out.
+    var tokenExpiryCloses = 0
+    /// WebSocket upgrades refused (403) for their Origin.
+    var originRefusals = 0
     /// Commit-to-send latency, seconds: from the database writing the event (at the end of
     /// its statement, just before commit) to its frame being queued to every subscriber.
     static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
@@ -68,6 +77,10 @@ final class Metrics {
             ("seatcast_coalesced_frames_total", "Messages sent in coalesced writes.", .counter(coalescedFrames)),
             ("seatcast_socket_writes_total", "send() calls the socket took whole.", .counter(directWrites)),
             ("seatcast_partial_writes_total", "send() calls the socket took only part of (lws keeps the rest).", .counter(partialWrites)),
+            ("seatcast_auth_refusals_total", "Credentials refused (401), by reason.", .by("reason", authRefusals)),
+            ("seatcast_token_refreshes_total", "auth messages that replaced a connection's token.", .counter(tokenRefreshes)),
+            ("seatcast_token_expiry_closes_total", "Connections closed (1008) because their token ran out.", .counter(tokenExpiryCloses)),
+            ("seatcast_origin_refusals_total", "WebSocket upgrades refused (403) for their Origin.", .counter(originRefusals)),
         ]
         for (name, help, value) in table {
             switch value {

@@ -141,7 +141,9 @@ final class Sender: LoopConfined {
                     requestWritable(s)
                     return 0
                 }
-                var reason = Array((code == 1001 ? "server shutdown" : code == 1013 ? "too slow; reconnect" : "policy").utf8)
+                let expired = code == 1008 && s.auth?.expired == true
+                var reason = Array((code == 1001 ? "server shutdown" : code == 1013 ? "too slow; reconnect"
+                    : expired ? "token expired" : "policy").utf8)
                 lws_close_reason(s.wsi, lws_close_status(rawValue: UInt32(code)), &reason, reason.count)
                 return -1
             case let .snapshot(tripId):

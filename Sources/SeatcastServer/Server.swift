@@ -10,7 +10,8 @@ import Synchronization
 //
 // The parts, each with one job (docs/ARCHITECTURE.md, "Server structure"):
 // `ServiceLoop` runs the loop thread (`LWSContext`: the lws context itself);
-// `WebSocketHandler` receives, decodes and dispatches; `Sender` carries out each
+// `WebSocketHandler` receives, decodes and dispatches; `ConnectionAuth` keeps each
+// connection's credentials and the token expiry timer; `Sender` carries out each
 // session's `Outbox`; `TripRouter` carries out the `SubscriptionMachine`; `HTTPHandler`
 // answers HTTP; `CommandGate` admits commands and counts them for shutdown; `LoopEntry`
 // is the inbox and every off-loop entry point.
@@ -39,13 +40,16 @@ public final class Server: @unchecked Sendable {
         let trips = TripRouter(config: config, backend: backend, entry: entry, sender: sender, metrics: metrics,
                                loopThread: thread)
         sender.trips = trips
+        let auth = ConnectionAuth(config: config, entry: entry, sender: sender, trips: trips, metrics: metrics,
+                                  loopThread: thread)
         let webSockets = WebSocketHandler(config: config, backend: backend, entry: entry, gate: gate, sender: sender,
-                                          trips: trips, metrics: metrics, loopThread: thread)
+                                          trips: trips, metrics: metrics, auth: auth, loopThread: thread)
+        auth.webSockets = webSockets
         let http = HTTPHandler(config: config, backend: backend, entry: entry, gate: gate, trips: trips,
-                               metrics: metrics, loopThread: thread)
+                               metrics: metrics, auth: auth, loopThread: thread)
         self.entry = entry
         loop = ServiceLoop(config: config, entry: entry, gate: gate, sender: sender, trips: trips,
-                           webSockets: webSockets, http: http, metrics: metrics, loopThread: thread)
+                           webSockets: webSockets, http: http, auth: auth, metrics: metrics, loopThread: thread)
     }
 
     /// The port it listens on, once started.

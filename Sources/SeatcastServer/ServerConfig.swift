@@ -10,9 +10,17 @@ public struct ServerConfig: Sendable {
     /// Directory of static files served at `/`.
     public var publicDir: String = "Public"
     public var limits = Limits()
-    /// Allowed `Origin` values for WebSocket upgrades; empty allows any. A request with no
-    /// Origin (websocat, CLIs) is always allowed.
+    /// Allowed `Origin` values for WebSocket upgrades; empty allows any, or, when a secret is
+    /// configured (`auth.hasSecrets`), only the server's own origin (`http://` or `https://`
+    /// and the request's Host). A request with no Origin (websocat, CLIs) is always allowed.
     public var allowedOrigins: [String] = []
+    /// Who is asking: the API key, the token secret, `--public-read`, the clock skew
+    /// (docs/PROTOCOL.md 1.1, "Who may do what"). The default is open mode.
+    public var auth = Authenticator()
+    /// `--buyer-confirm`: buyers may confirm their own holds.
+    public var buyerConfirm = false
+    /// `--max-held`: seats one holder may hold at once; 0 = no quota.
+    public var maxHeld = 10
     /// Recent events kept per trip for `since` resumes without the database.
     public var ringCapacity = 1024
     /// Seconds of silence before lws pings a WebSocket, and before it hangs up.
@@ -30,4 +38,7 @@ public struct ServerConfig: Sendable {
     public var extraMetrics: @Sendable () -> String = { "" }
 
     public init() {}
+
+    /// The rights table under these flags.
+    var policy: AccessPolicy { AccessPolicy(buyerConfirm: buyerConfirm, publicRead: auth.publicRead) }
 }

@@ -15,6 +15,7 @@ final class ServiceLoop: LoopConfined {
     let trips: TripRouter
     let webSockets: WebSocketHandler
     let http: HTTPHandler
+    let auth: ConnectionAuth
     let metrics: Metrics
 
     /// When the commands in flight at shutdown stop being waited for.
@@ -23,7 +24,7 @@ final class ServiceLoop: LoopConfined {
     private var closedAll = false
 
     init(config: ServerConfig, entry: LoopEntry, gate: CommandGate, sender: Sender, trips: TripRouter,
-         webSockets: WebSocketHandler, http: HTTPHandler, metrics: Metrics, loopThread: LoopThread) {
+         webSockets: WebSocketHandler, http: HTTPHandler, auth: ConnectionAuth, metrics: Metrics, loopThread: LoopThread) {
         self.config = config
         self.entry = entry
         self.gate = gate
@@ -31,6 +32,7 @@ final class ServiceLoop: LoopConfined {
         self.trips = trips
         self.webSockets = webSockets
         self.http = http
+        self.auth = auth
         self.metrics = metrics
         self.loopThread = loopThread
     }
@@ -60,6 +62,7 @@ final class ServiceLoop: LoopConfined {
                     || Timestamp.monotonicSeconds() > stopDeadline + 2 { break }
             }
         }
+        auth.stop()
         entry.context.store(0, ordering: .releasing)
         lws.destroy()
         webSockets.releaseAll()
@@ -88,6 +91,7 @@ final class ServiceLoop: LoopConfined {
         case let .outboxLoaded(s, trip, token, result): trips.outboxLoaded(s, tripId: trip, token: token, result)
         case let .events(trip, events): trips.eventsArrived(trip, events)
         case let .reload(trip): trips.reload(trip)
+        case .expire: auth.expire()
         case .stop: beginStop()
         }
     }

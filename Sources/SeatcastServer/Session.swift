@@ -20,6 +20,9 @@ final class Session: @unchecked Sendable {
     var rx: [UInt8] = []
     var bucket: TokenBucket
     var closed = false
+    /// The connection's buyer token; nil in open mode and for a `--public-read` connection
+    /// without one (one pointer, so an idle session stays small).
+    var auth: SessionAuth?
 
     init(wsi: OpaquePointer, id: Int, limits: Limits, now: Double) {
         self.wsi = wsi
@@ -28,4 +31,14 @@ final class Session: @unchecked Sendable {
     }
 
     var subscribedTripIds: [String] { Array(subscriptions) }
+}
+
+/// A WebSocket's verified buyer token (docs/PROTOCOL.md 1.1): replaced by `auth`, watched
+/// by `ConnectionAuth`'s expiry queue. Loop thread only.
+final class SessionAuth {
+    var claims: BuyerClaims
+    /// Closing with 1008 because the token ran out (the close reason says so).
+    var expired = false
+
+    init(claims: BuyerClaims) { self.claims = claims }
 }

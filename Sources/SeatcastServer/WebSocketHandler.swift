@@ -2,11 +2,13 @@ import CLibWebSockets
 import Glibc
 import SeatcastCore
 
-// Owns: every WebSocket connection's life on the receiving side: the upgrade check, the
-// session registry, opening and closing, receiving (reassembly, 1009), decoding (rate
-// limit, binary frames, JSON or shorthand) and dispatching requests: subscriptions to the
-// `TripRouter`, commands to the store through the `CommandGate`, everything it answers
-// itself through the `Sender`. Thread: loop.
+// Owns: every WebSocket connection's life on the receiving side: the upgrade check (RFC
+// 6455, Origin, credentials through `ConnectionAuth`), the session registry, opening and
+// closing, receiving (reassembly, 1009), decoding (rate limit, binary frames, JSON or
+// shorthand) and dispatching requests, each checked against `AccessPolicy` first:
+// subscriptions to the `TripRouter`, commands to the store through the `CommandGate`
+// with their `HoldScope`, `auth` to `ConnectionAuth`, everything it answers itself
+// through the `Sender`. Thread: loop.
 
 final class WebSocketHandler: LoopConfined {
     let loopThread: LoopThread
@@ -17,14 +19,16 @@ final class WebSocketHandler: LoopConfined {
     private let sender: Sender
     private let trips: TripRouter
     private let metrics: Metrics
+    private let auth: ConnectionAuth
     private let decoder: RequestDecoder
     /// Every open session; each holds a retain that `closed` (or `releaseAll`) gives back.
     private(set) var sessions: [ObjectIdentifier: Session] = [:]
     private var lastSessionId = 0
 
     init(config: ServerConfig, backend: any SeatBackend, entry: LoopEntry, gate: CommandGate, sender: Sender,
-         trips: TripRouter, metrics: Metrics, loopThread: LoopThread) {
+         trips: TripRouter, metrics: Metrics, auth: ConnectionAuth, loopThread: LoopThread) {
         self.config = config
+        self.auth = auth
         self.backend = backend
         self.entry = entry
         self.gate = gate
@@ -53,6 +57,20 @@ final class WebSocketHandler: LoopConfined {
                                                   protocols: LWSHeader.value(wsi, WSI_TOKEN_PROTOCOL)) {
             var answer = HTTPResponse.text(refusal.status, refusal.message)
             answer.headers = refusal.headers
+            return HTTPHandler.answerAndClose(wsi, answer)
+        }
+        // With secrets configured a foreign page is refused here, before any token is read
+        // (without them, as in version 1, after the upgrade with 1008: see `established`).
+        if config.auth.hasSecrets,
+           !WebSocketHandshake.originAllowed(LWSHeader.value(wsi, WSI_TOKEN_ORIGIN), host: LWSHeader.value(wsi, WSI_TOKEN_HOST),
+                                             allowList: config.allowedOrigins) {
+            metrics.originRefusals += 1
+            return HTTPHandler.answerAndClose(wsi, .json(403, Messages.error(ProtocolError(.forbidden, "origin not allowed"))))
+        }
+        if case let .failure(reason) = auth.handshake(wsi) {
+            auth.refused(reason)
+            var answer = HTTPResponse.json(401, Messages.error(ConnectionAuth.refusal(.unauthorized)))
+            answer.headers = [HTTPHeader("www-authenticate", "Bearer")]
             return HTTPHandler.answerAndClose(wsi, answer)
         }
         return 0
@@ -91,7 +109,17 @@ final class WebSocketHandler: LoopConfined {
             sender.close(s, code: 1008)
             return 0
         }
-        if let trip = Self.webSocketTrip(path), !trip.isEmpty {
+        // Read again (lws keeps the headers until now): the handshake accepted them
+        // microseconds ago, so a refusal here is a token that ran out in between.
+        switch auth.handshake(wsi) {
+        case let .success(p):
+            auth.attach(s, p)
+        case let .failure(reason):
+            auth.refused(reason)
+            sender.close(s, code: 1008)
+            return 0
+        }
+        if let trip = Self.webSocketTrip(path), !trip.isEmpty, auth.allows(s, .read(tripId: trip), id: nil) {
             trips.subscribe(s, tripId: trip, since: nil, id: nil, compact: LWSHeader.isSet(LWSHeader.query(wsi)["compact"]))
         }
         return 0
@@ -110,6 +138,7 @@ final class WebSocketHandler: LoopConfined {
         guard let s = session(wsi) else { return }
         lws_set_opaque_user_data(wsi, nil)
         s.closed = true
+        auth.detach(s)
         trips.leaveAll(s)
         s.outbox.closed()
         sessions[ObjectIdentifier(s)] = nil
@@ -186,6 +215,7 @@ final class WebSocketHandler: LoopConfined {
         switch r.body {
         case let .subscribe(trip, since):
             metrics.requests["subscribe", default: 0] += 1
+            guard auth.allows(s, .read(tripId: trip), id: r.id) else { return }
             trips.subscribe(s, tripId: trip, since: since, id: r.id, compact: r.compact)
         case let .unsubscribe(trip):
             metrics.requests["unsubscribe", default: 0] += 1
@@ -197,25 +227,34 @@ final class WebSocketHandler: LoopConfined {
         case .help:
             metrics.requests["help", default: 0] += 1
             sender.send(s, Frame(Messages.help(id: r.id)))
+        case let .auth(token):
+            metrics.requests["auth", default: 0] += 1
+            auth.refresh(s, token: token, id: r.id)
         case let .reserve(trip, seats, hold):
-            submit(.reserve(tripId: trip, seats: seats, hold: hold ?? HoldToken.generate()), type: "reserve", id: r.id, from: s)
+            submit(.reserve(tripId: trip, seats: seats, hold: hold ?? HoldToken.generate()), type: "reserve",
+                   action: .reserve(tripId: trip), id: r.id, from: s)
         case let .confirm(trip, seats, hold):
-            submit(.confirm(tripId: trip, seats: seats, hold: hold), type: "confirm", id: r.id, from: s)
+            submit(.confirm(tripId: trip, seats: seats, hold: hold), type: "confirm", action: .confirm(tripId: trip), id: r.id, from: s)
         case let .release(trip, seats, hold):
-            submit(.release(tripId: trip, seats: seats, hold: hold), type: "release", id: r.id, from: s)
+            submit(.release(tripId: trip, seats: seats, hold: hold), type: "release", action: .releaseOwn(tripId: trip), id: r.id, from: s)
+        case let .releaseSeats(trip, seats):
+            // Only the backend key may, and a WebSocket is never the backend.
+            submit(.releaseSeats(tripId: trip, seats: seats), type: "release", action: .releaseAny(tripId: trip), id: r.id, from: s)
         case let .extend(trip, hold, seconds):
-            submit(.extend(tripId: trip, hold: hold, seconds: seconds), type: "extend", id: r.id, from: s)
+            submit(.extend(tripId: trip, hold: hold, seconds: seconds), type: "extend", action: .extend(tripId: trip), id: r.id, from: s)
         }
     }
 
     /// Hands a command to the store; the reply is encoded on the store's thread.
-    private func submit(_ c: Command, type: String, id: String?, from s: Session) {
+    private func submit(_ c: Command, type: String, action: AccessPolicy.Action, id: String?, from s: Session) {
         assertOnLoop()
         metrics.requests[type, default: 0] += 1
+        guard auth.allows(s, action, id: id) else { return }
         guard gate.admit() else {
             sender.sendError(s, ProtocolError(.unavailable, "the server is shutting down; try again", id: id))
             return
         }
-        backend.execute(c, session: s.id, reply: entry.commandReply(to: s, id: id, command: c, type: type))
+        backend.execute(c, session: s.id, scope: auth.scope(auth.principal(s), session: s.id),
+                        reply: entry.commandReply(to: s, id: id, command: c, type: type))
     }
 }

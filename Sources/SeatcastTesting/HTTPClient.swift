@@ -5,7 +5,8 @@ import Glibc
 
 /// One HTTP/1.1 request on a fresh connection (Connection: close).
 public enum HTTPClient {
-    public static func request(port: Int, method: String, path: String, body: String? = nil,
+    /// `headers`: extra request headers (`Authorization`, ...).
+    public static func request(port: Int, method: String, path: String, body: String? = nil, headers: [String: String] = [:],
                                timeout: Double = 5) throws -> (status: Int, body: String) {
         let sock = try OwnedFD.connectTCP(port: port)
         // Closed here, exactly once, however this function ends (and not earlier: a bare
@@ -15,6 +16,7 @@ public enum HTTPClient {
         let b = Array((body ?? "").utf8)
         var req = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         if body != nil { req += "Content-Type: application/json\r\nContent-Length: \(b.count)\r\n" }
+        for (k, v) in headers.sorted(by: { $0.key < $1.key }) { req += "\(k): \(v)\r\n" }
         req += "\r\n"
         let all = Array(req.utf8) + b
         // A server may answer (413, say) and close before it has read all of a large body:

@@ -25,8 +25,18 @@ extension RunningServer {
         try SeatFollower(port: port, tripId: tripId, name: name)
     }
 
-    public func http(_ method: String, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
-        try HTTPClient.request(port: port, method: method, path: path, body: body)
+    public func http(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) throws -> (status: Int, body: String) {
+        try HTTPClient.request(port: port, method: method, path: path, body: body, headers: headers)
+    }
+
+    /// An HTTP request with `Authorization: Bearer credential`.
+    public func http(_ method: String, _ path: String, body: String? = nil, bearer: String) throws -> (status: Int, body: String) {
+        try http(method, path, body: body, headers: ["Authorization": "Bearer \(bearer)"])
+    }
+
+    /// A WebSocket client presenting a buyer token as `?token=` on `path`.
+    public func client(_ path: String = "/ws", token: String, headers: [String: String] = [:]) throws -> WSClient {
+        try client(path + (path.contains("?") ? "&" : "?") + "token=" + token, headers: headers)
     }
 
     /// The value of a counter or gauge from GET /metrics: `name` is everything before

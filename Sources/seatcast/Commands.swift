@@ -42,6 +42,16 @@ struct Serve: ParsableCommand {
     var retainMinutes: Double?
     @Option(name: .customLong("rate-limit"), help: "Messages per second per connection (default: $RATE_LIMIT or 50; burst twice that, at least 100).")
     var rateLimit: Double?
+    @Option(name: .customLong("api-key"), help: "The site backend's key, for HTTP as Authorization: Bearer KEY (default: $SEATCAST_API_KEY; prefer the environment).")
+    var apiKey: String?
+    @Option(name: .customLong("token-secret"), help: "HS256 secret of buyer tokens, at least 32 bytes (default: $SEATCAST_TOKEN_SECRET; prefer the environment). Without it: open mode.")
+    var tokenSecret: String?
+    @Flag(name: .customLong("public-read"), help: "With a token secret: connections without a token may subscribe and read.")
+    var publicRead = false
+    @Flag(name: .customLong("buyer-confirm"), help: "With a token secret: buyers may confirm their own holds.")
+    var buyerConfirm = false
+    @Option(name: .customLong("max-held"), help: "Seats one buyer (open mode: one connection) may hold at once; 0 = no quota (default: $MAX_HELD or 10).")
+    var maxHeld: Int?
     @Flag(help: "Apply pending migrations first.") var migrate = false
     @Flag(name: .customLong("seed-demo"), help: "Create the demo trip if it is missing.") var seedDemo = false
 
@@ -79,12 +89,28 @@ struct Serve: ParsableCommand {
             config.retainMinutes = retainMinutes
         }
         if !allowedOrigins.isEmpty { config.allowedOrigins = allowedOrigins }
+        if let apiKey { config.apiKey = apiKey }
+        if let tokenSecret { config.tokenSecret = tokenSecret }
+        config.publicRead = publicRead
+        config.buyerConfirm = buyerConfirm
+        if let maxHeld {
+            guard maxHeld >= 0 else { throw ValidationError("--max-held must be 0 or more") }
+            config.maxHeld = maxHeld
+        }
+        do {
+            try config.validateSecrets()
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if migrate { try Application.migrate(databaseURL: config.databaseURL) }
         if seedDemo { try Application.seedDemo(databaseURL: config.databaseURL) }
 
         let app = Application(config)
         try app.start()
         FileHandle.standardOutput.write(Data("seatcast: serving on http://127.0.0.1:\(app.port)/  (WebSocket ws://127.0.0.1:\(app.port)/ws)\n".utf8))
+        // Which credentials are in force; never the secrets themselves.
+        let mode = config.tokenSecret == nil ? "open mode" : "buyer tokens required" + (config.publicRead ? " (public read)" : "")
+        FileHandle.standardOutput.write(Data("seatcast: \(mode)\(config.apiKey == nil ? "" : ", backend key set"), hold quota \(config.maxHeld == 0 ? "off" : String(config.maxHeld))\n".utf8))
         let sig = Signals.waitForTermination()
         FileHandle.standardError.write(Data("seatcast: signal \(sig), shutting down\n".utf8))
         app.stop()

@@ -147,10 +147,13 @@ struct RequestDecoderErrorTests {
         expectFailure(decode(#"{"type":"release","tripId":"T1","hold":\#(value),"id":"h3"}"#), .badRequest, id: "h3")
     }
 
-    /// Confirm and release without a hold (or with a null one) are a `bad_request`.
+    /// Confirm without a hold (or with a null one), and release with neither hold nor seats, are a
+    /// `bad_request`. (Release with seats and no hold is the backend's release of any seat, 1.1.)
     @Test func missingHold() {
         expectFailure(decode(#"{"type":"confirm","tripId":"T1","id":"h4"}"#), .badRequest, id: "h4")
-        expectFailure(decode(#"{"type":"release","tripId":"T1","hold":null,"seats":["3A"],"id":"h5"}"#), .badRequest, id: "h5")
+        expectFailure(decode(#"{"type":"confirm","tripId":"T1","hold":null,"seats":["3A"],"id":"h6"}"#), .badRequest, id: "h6")
+        expectFailure(decode(#"{"type":"release","tripId":"T1","hold":null,"id":"h5"}"#), .badRequest, id: "h5")
+        expectFailure(decode(#"{"type":"release","tripId":"T1","id":"h7"}"#), .badRequest, id: "h7")
     }
 
     /// An id longer than 64 characters is a `bad_request` that cannot echo it.

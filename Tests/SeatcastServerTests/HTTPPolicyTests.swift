@@ -26,13 +26,35 @@ struct HTTPRouteTests {
         #expect(HTTPRoute(path: path) == route)
     }
 
-    /// Commands take POST only, unknown endpoints any method seatcast speaks (to answer 404), the rest GET and HEAD.
+    /// Commands take POST only, /api/trips also POST (create), a trip also DELETE (1.1), unknown endpoints any
+    /// method seatcast speaks (to answer 404), the rest GET and HEAD.
     @Test func allowedMethods() {
         #expect(HTTPRoute.command(tripId: "t", type: "reserve").allowHeader == "POST")
-        #expect(HTTPRoute.unknownEndpoint.allowHeader == "GET, HEAD, POST")
-        for r in [HTTPRoute.health, .metrics, .trips, .trip("t"), .audit("t"), .file] {
+        #expect(HTTPRoute.unknownEndpoint.allowHeader == "GET, HEAD, POST, DELETE")
+        #expect(HTTPRoute.trips.allowHeader == "GET, HEAD, POST")
+        #expect(HTTPRoute.trip("t").allowHeader == "GET, HEAD, DELETE")
+        for r in [HTTPRoute.health, .metrics, .audit("t"), .file] {
             #expect(r.allowHeader == "GET, HEAD")
         }
+    }
+
+    /// Credentials are read under /api only.
+    @Test func apiRoutes() {
+        for r in [HTTPRoute.trips, .trip("t"), .audit("t"), .command(tripId: "t", type: "reserve")] { #expect(r.isAPI) }
+        for r in [HTTPRoute.health, .metrics, .unknownEndpoint, .file] { #expect(!r.isAPI) }
+    }
+
+    /// The WebSocket Origin rule with secrets configured: none always; else the allowlist, or the server's own origin.
+    @Test func originRule() {
+        #expect(WebSocketHandshake.originAllowed(nil, host: "a.example:8080", allowList: []))
+        #expect(WebSocketHandshake.originAllowed("http://a.example:8080", host: "a.example:8080", allowList: []))
+        #expect(WebSocketHandshake.originAllowed("https://A.example:8080", host: "a.example:8080", allowList: []))
+        #expect(!WebSocketHandshake.originAllowed("http://evil.example", host: "a.example:8080", allowList: []))
+        #expect(!WebSocketHandshake.originAllowed("http://a.example", host: "a.example:8080", allowList: []))
+        #expect(!WebSocketHandshake.originAllowed("http://a.example:8080", host: nil, allowList: []))
+        #expect(!WebSocketHandshake.originAllowed("null", host: "a.example:8080", allowList: []))
+        #expect(WebSocketHandshake.originAllowed("http://other", host: "a.example:8080", allowList: ["http://other"]))
+        #expect(!WebSocketHandshake.originAllowed("http://a.example:8080", host: "a.example:8080", allowList: ["http://other"]))
     }
 
     /// Bytes lws could not read as HTTP get 405 when they start with a method token, else 400.
@@ -54,7 +76,7 @@ struct HTTPRouteTests {
     @Test func fallbackAnswer() {
         let text = String(decoding: HTTPFallback.answer(status: 405), as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"))
-        #expect(text.contains("\r\nallow: GET, HEAD, POST\r\n"))
+        #expect(text.contains("\r\nallow: GET, HEAD, POST, DELETE\r\n"))
         #expect(text.contains("\r\nconnection: close\r\n"))
         let parts = text.components(separatedBy: "\r\n\r\n")
         #expect(text.contains("content-length: \(parts[1].utf8.count)\r\n"))
