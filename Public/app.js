@@ -1,7 +1,8 @@
 // seatcast seat-map page: the entry module. Plain ES modules, no dependencies, CSP-clean (no
 // inline script or style, no eval). Wires the protocol client (seatcast-client.js) to the map
 // (seat-map.js), this tab's holds (holds.js) and the race demo (race.js), and owns what is left:
-// the trip picker, the trip's heading and counts, the connection indicator.
+// the trip picker, the trip's heading and counts, the connection indicator. A buyer token (a
+// server run with --token-secret) comes through auth.js and signin.js; open mode needs none.
 // The wire protocol: docs/PROTOCOL.md, version 1; the page asks for the compact snapshot of 1.1
 // and takes the full one from servers that do not know it.
 
@@ -9,6 +10,8 @@ import { SeatcastClient } from './seatcast-client.js';
 import { createSeatMap } from './seat-map.js';
 import { createHolds } from './holds.js';
 import { createRace } from './race.js';
+import { BuyerAuth } from './auth.js';
+import { createSignin } from './signin.js';
 import { $, el, errorText, say, store, wsUrl } from './ui.js';
 
 // ---------------------------------------------------------------- page state
@@ -22,13 +25,18 @@ let conn = 'connecting';
  *  offline event, cleared by connView. */
 let offline = false;
 
-const client = new SeatcastClient({ url: wsUrl('/ws'), compact: true });
+/** The buyer token, in memory only (none in open mode). */
+const auth = new BuyerAuth();
+/** Asked on every (re)connect: carries the current token as ?token=. */
+const socketUrl = () => auth.url(wsUrl('/ws'));
+const client = new SeatcastClient({ url: socketUrl, compact: true });
+const signin = createSignin({ client, auth, stopped: signedOut });
 const holds = createHolds({ client, changed: seatsChanged });
 const map = createSeatMap($('seatmap'), {
   describe: (no) => holds.describe(no), onActivate: (no) => holds.toggle(no),
   mode: new URLSearchParams(location.search).get('map') || 'auto',
 });
-const race = createRace({ url: wsUrl('/ws'), currentTrip, statusOf: (no) => holds.describe(no).status, changed: updateActions });
+const race = createRace({ url: socketUrl, currentTrip, statusOf: (no) => holds.describe(no).status, changed: updateActions });
 
 function currentTrip() { return page.tripId ? client.trip(page.tripId) : null; }
 
@@ -67,9 +75,17 @@ client.on('subscribeError', (tripId, m) => {
 
 client.on('error', (m) => say(errorText(m), 'error'));
 
-client.on('close', (ev) => {
-  if (ev.code === 1008) say('The server refused this page\'s origin (close 1008).', 'error', true);
-});
+/** The page has no usable token (signin.js stopped the connection): say so where the map was. */
+function signedOut(kind, text) {
+  $('app').dataset.auth = kind;
+  $('trip-sub').textContent = text;
+  map.clear(text);
+  say(text, 'error', true);
+  renderConn();
+}
+
+/** Reconnect now, unless only the site can help (no token, or an expired one). */
+function reconnect() { if (!signin.blocked) client.reconnectNow(); }
 
 // ---------------------------------------------------------------- rendering
 
@@ -82,6 +98,7 @@ function seatsChanged(seats) {
 
 /** What the indicator shows: connecting, live, reconnecting or offline. */
 function connView(s) {
+  if (signin.blocked) return 'signin';
   if (s.state === 'live') { offline = false; return 'live'; }
   if (s.state === 'reconnecting' && !s.socket && (navigator.onLine === false || s.attempts > 5)) offline = true;
   if (offline || s.state === 'closed') return 'offline';
@@ -100,6 +117,7 @@ function renderConn() {
     live: 'Live',
     reconnecting: s.socket ? 'Reconnecting…' : `Reconnecting in ${left}s…`,
     offline: s.socket ? 'Offline · trying…' : `Offline · retry in ${left}s`,
+    signin: signin.blocked === 'expired' ? 'Session expired' : 'Sign-in needed',
   };
   const label = $('conn-label');
   if (label.textContent !== labels[v]) label.textContent = labels[v];
@@ -113,6 +131,7 @@ function updateActions() {
   const live = conn === 'live' && loaded;
   const n = loaded ? holds.heldSeats().length : 0;
   $('book').disabled = !(live && n > 0);
+  $('book').hidden = !holds.canConfirm(); // the server books at the site's checkout only
   $('release').disabled = !(live && n > 0);
   $('book').textContent = n > 1 ? `Book ${n} seats` : 'Book';
   $('release').textContent = n > 1 ? `Release ${n}` : 'Release';
@@ -187,7 +206,9 @@ async function loadTrips() {
     let after = null;
     for (let pages = 0; pages < 10; pages++) {
       const q = '/api/trips?limit=1000' + (after ? '&after=' + encodeURIComponent(after) : '');
-      const r = await fetch(q, { cache: 'no-store' });
+      const r = await fetch(q, { cache: 'no-store', headers: auth.headers() });
+      if (r.status === 401) signin.apiRefused(401);
+      if (r.status === 403) break; // a token for some trips only: no list, the trip in the URL still shows
       if (!r.ok) throw new Error('HTTP ' + r.status);
       const body = await r.json();
       all.push(...body.trips);
@@ -196,6 +217,7 @@ async function loadTrips() {
     }
     setTrips(all);
   } catch (e) {
+    if (signin.blocked) return;
     if (!page.trips.length) say('Could not load the trip list (' + e.message + '). Retrying…', 'warn');
     setTimeout(loadTrips, 3000);
     return;
@@ -253,12 +275,12 @@ function showTrip(id) {
   renderTripSelect();
   renderAll();
   client.subscribe(id);
-  client.connect(); // no-op when connected or connecting
+  if (!signin.blocked) client.connect(); // no-op when connected or connecting
 }
 
 // ---------------------------------------------------------------- start
 
-function start() {
+async function start() {
   $('ws-url').textContent = wsUrl('/ws');
   holds.renderLegend();
   $('trip-select').addEventListener('change', (e) => showTrip(e.target.value));
@@ -269,11 +291,13 @@ function start() {
     e.preventDefault();
     holds.best($('best-count').value, $('best-together').checked);
   });
-  $('conn-retry').addEventListener('click', () => client.reconnectNow());
-  window.addEventListener('online', () => client.reconnectNow());
+  $('conn-retry').addEventListener('click', reconnect);
+  window.addEventListener('online', reconnect);
   window.addEventListener('offline', () => { if (!client.isOpen()) { offline = true; renderConn(); } });
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) client.reconnectNow(); });
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) reconnect(); });
   setInterval(tick, 1000);
+  // The token first (none in open mode: GET /api/token answers 404 there, at once).
+  await signin.start();
 
   const fromUrl = new URLSearchParams(location.search).get('trip');
   if (fromUrl) showTrip(fromUrl); // no need to wait for the list

@@ -69,7 +69,9 @@ export class Connection {
     this.#retryAt = 0;
     let ws;
     try {
-      ws = new this.#o.WebSocket(this.#o.url);
+      // A function: asked on every (re)connect (the URL carries a token that may change).
+      const url = typeof this.#o.url === 'function' ? this.#o.url() : this.#o.url;
+      ws = new this.#o.WebSocket(url);
     } catch (e) {
       this.#closed({ code: 1006, reason: String(e && e.message || e) }); // as if it had failed to open
       return;

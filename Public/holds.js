@@ -28,7 +28,18 @@ const REASONS = {
     ? `There are not ${p.count} free seats side by side in one row. Try fewer seats, or untick "Together".`
     : `There are not ${p.count} free seats left on this trip.`,
   extend_limit: () => 'Your hold cannot be extended further. Book the seats now or they will be released.',
+  quota: (_s, _p, m) => `You can hold at most ${m.limit > 0 ? m.limit : 'a few'} seats at once. Book or release some first.`,
 };
+
+/** Words for a `rejected` reply `m` to request `p` about `seats`. */
+export function rejectionText(m, seats, p = {}) {
+  const f = REASONS[m.reason];
+  return f ? f(seats, p, m) : `Rejected: ${m.reason}.`;
+}
+
+/** What the page says when the server will not let this buyer confirm (a server without
+ *  --buyer-confirm answers a buyer's confirm `forbidden`): booking is the site's. */
+export const CHECKOUT_TEXT = 'Booking is completed at checkout on the site: your seats stay held for you until then.';
 
 /** The page's hold token: one per browser tab, kept across reloads. */
 function pageHoldToken() {
@@ -42,6 +53,8 @@ function pageHoldToken() {
 
 export function createHolds({ client, changed }) {
   const token = pageHoldToken();
+  /** The server answered a confirm `forbidden` (buyers may not book here): no Book button. */
+  let confirmForbidden = store.get('seatcast.noConfirm') === '1';
   let tripId = null;
   let mine = new Map();     // seatNo -> until (ISO string, or '' when unknown): seats my token holds
   let booked = new Set();   // seats my token booked
@@ -187,11 +200,16 @@ export function createHolds({ client, changed }) {
         if (p.op === 'confirm-check') for (const s of p.seats) booked.delete(s);
       }
       if (!p.quiet) {
-        const f = REASONS[m.reason];
-        say(f ? f(seats, p) : `Rejected: ${m.reason}.`, m.reason === 'seat_taken' || m.reason === 'not_enough_seats' ? 'warn' : 'error');
+        say(rejectionText(m, seats, p), m.reason === 'seat_taken' || m.reason === 'not_enough_seats' || m.reason === 'quota' ? 'warn' : 'error');
       } else if (p.op === 'reserve' && m.reason === 'seat_taken') {
         say(`Your earlier hold on ${seatList(p.seats)} is gone; someone else holds it now.`, 'warn');
       }
+    } else if (m.type === 'error' && m.code === 'forbidden' && (p.op === 'confirm' || p.op === 'confirm-check')) {
+      // Still held (a refused confirm changes nothing); from now on the page offers no Book.
+      confirmForbidden = true;
+      store.set('seatcast.noConfirm', '1');
+      // (A confirm-check: booked while away, by the site's backend on this buyer's hold, say.)
+      if (!p.quiet) say(CHECKOUT_TEXT, 'info');
     } else if (m.type === 'error') {
       say(errorText(m), 'error');
     }
@@ -361,6 +379,8 @@ export function createHolds({ client, changed }) {
   return {
     load, reconcile, seatChanged, describe, heldSeats, toggle, tick, renderMine, renderLegend,
     best, extend,
+    /** Whether the page may offer Book (false once the server answered a confirm `forbidden`). */
+    canConfirm: () => !confirmForbidden,
     bookAll: () => all('confirm'),
     releaseAll: () => all('release'),
   };

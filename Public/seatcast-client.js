@@ -42,7 +42,8 @@ export class SeatcastClient {
   #listeners = new Map();
   #nextId = 1;
 
-  /** options: url (required, e.g. ws://host:8080/ws); WebSocket (default globalThis.WebSocket);
+  /** options: url (required, e.g. ws://host:8080/ws, or a function answering it, asked on every
+   *  (re)connect: the URL may carry a buyer token, `?token=`, that changes); WebSocket (default globalThis.WebSocket);
    *  reconnect (true: with backoff after a close); backoff ({initialMs, maxMs, factor, jitter});
    *  openTimeoutMs (10000: a slower handshake counts as failed); subscribeTimeoutMs (10000: an
    *  unanswered subscribe restarts the connection); setTimeout, clearTimeout, now, random (for
@@ -343,6 +344,10 @@ export class SeatcastClient {
       this.#send({ ...msg, id });
     });
   }
+
+  /** Replaces the connection's buyer token (a fresh one before the old one's `exp`): resolves
+   *  with the reply, `authed` ({sub, exp}) or an `error` (unauthorized: the old token stays). */
+  authenticate(token, options) { return this.request({ type: 'auth', token }, options); }
 
   #applyReply(t, reply, sentAt) {
     if (this.#trips.get(t.tripId) !== t) return; // unsubscribed meanwhile

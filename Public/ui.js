@@ -83,6 +83,8 @@ const ERRORS = {
   unknown_seat: 'That seat does not exist on this trip.',
   unavailable: 'The server is busy or restarting; try again in a moment.',
   too_large: 'That request was too large.',
+  unauthorized: 'Your sign-in is missing or no longer valid: reload the seat map from the site.',
+  forbidden: 'That is not allowed with your sign-in.',
 };
 
 /** Words for an `error` message from the server. */

@@ -48,7 +48,7 @@ extension Bench {
     /// every client's map is compared with it. Server RSS peak: VmHWM of `serverPid`.
     public static func storm(url: WebSocketURL, trip: String, clients: Int, actors: Int, joinWindow: Double,
                              duration: Double, serverPid: Int32?, handshakes: Int = LoadClient.defaultHandshakes,
-                             database: () -> (seq: Int64, status: [UInt8])?) -> StormResult {
+                             tokens: BenchTokens? = nil, database: () -> (seq: Int64, status: [UInt8])?) -> StormResult {
         let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var r = StormResult()
         r.clients = clients
@@ -156,7 +156,7 @@ extension Bench {
             let now = Timestamp.monotonicSeconds()
             let due = joinWindow <= 0 ? clients : min(clients, Int(Double(clients) * (now - t0) / joinWindow) + 1)
             if due > started {
-                let first = lc.connect(due - started, path: path)
+                let first = connect(lc, due - started, path: path, tokens: tokens)
                 for k in first..<(first + due - started) { joinStart[k] = now }
                 started = due
             }

@@ -31,7 +31,7 @@ public enum Bench {
 
     static func hold(_ i: Int) -> String { "bench-hold-\(String(format: "%012d", i))" }
 
-    /// The seat numbers of a trip, from its snapshot.
+    /// The seat numbers of a trip, from its snapshot (over `url`, with its token if it has one).
     public static func seats(url: WebSocketURL, trip: String) -> [String] {
         var seats: [String] = []
         WebSocketConnection(url: url.with(path: "/ws/trips/\(trip)")).run { c, event in
@@ -90,7 +90,8 @@ public enum Bench {
     /// RSS is read at the end. The run ends when every delivery arrived, or 10 s after the
     /// last one.
     public static func fanout(url: WebSocketURL, trip: String, seats: [String], subscribers: Int, events: Int,
-                              rate: Double, serverPid: Int32?, handshakes: Int = LoadClient.defaultHandshakes) -> FanoutResult {
+                              rate: Double, serverPid: Int32?, handshakes: Int = LoadClient.defaultHandshakes,
+                              tokens: BenchTokens? = nil) -> FanoutResult {
         let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var r = FanoutResult()
         r.events = events
@@ -133,11 +134,11 @@ public enum Bench {
         // The actor first releases whatever its hold has left from an earlier run on this
         // trip (a reserve of a seat it already holds would change nothing: no event).
         let actorHold = hold(0)
-        actor = lc.connect(1, path: "/ws")
+        actor = connect(lc, 1, path: "/ws", tokens: tokens)
         _ = lc.run(timeout: 30) { lc.openCount == 1 || lc.failedCount > 0 }
         lc.send(actor, #"{"type":"release","tripId":"\#(trip)","hold":"\#(actorHold)"}"#)
         _ = lc.run(timeout: 30) { r.actorFailures > 0 || lastMessage > 0 }
-        lc.connect(subscribers, path: "/ws/trips/\(trip)")
+        connect(lc, subscribers, path: "/ws/trips/\(trip)", tokens: tokens)
         _ = lc.run(timeout: Swift.max(120, Double(subscribers) / 50)) {
             (snapshots >= subscribers && lc.openCount >= subscribers + 1) || lc.connectingCount == 0 && lc.failedCount > 0
         }
@@ -182,31 +183,46 @@ public enum Bench {
     public struct ThroughputResult: CustomStringConvertible {
         public var connections = 0, reserves = 0, releases = 0, rejected = 0, errors = 0
         public var seconds = 0.0
+        /// Milliseconds from a reserve's send to its answer (after the start of the run).
+        public var p50 = 0.0, p99 = 0.0
+        /// Each connection carried a buyer token of its own (--token-secret).
+        public var tokens = false
         public var description: String {
             String(format: "reserves: %d connections, %d reserves + %d releases in %.2f s = %.0f reserves/s (%.0f writes/s), %d rejected, %d errors",
                    connections, reserves, releases, seconds, Double(reserves) / seconds, Double(reserves + releases) / seconds, rejected, errors)
+                + String(format: "; reserve answered p50 %.2f ms, p99 %.2f ms", p50, p99) + (tokens ? " (buyer tokens)" : "")
         }
     }
 
     /// Each connection owns its own seats and keeps `inflight` of them cycling through
     /// reserve -> reserved -> release -> released -> reserve for `duration` seconds.
     public static func reserves(url: WebSocketURL, trip: String, seats: [String], connections: Int, inflight: Int,
-                                duration: Double, handshakes: Int = LoadClient.defaultHandshakes) -> ThroughputResult {
+                                duration: Double, handshakes: Int = LoadClient.defaultHandshakes,
+                                tokens: BenchTokens? = nil) -> ThroughputResult {
         let lc = LoadClient(url: url, maxHandshakes: handshakes)
         let perConn = seats.count / connections
         precondition(perConn >= inflight, "not enough seats: \(seats.count) for \(connections) x \(inflight)")
         var r = ThroughputResult()
         r.connections = connections
+        r.tokens = tokens != nil
         var stopping = false
+        var started = false
         var outstanding = 0
+        let seatIndex = Dictionary(seats.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        var sentAt = [Double](repeating: 0, count: seats.count)
+        var latencies: [Double] = []
         func reserve(_ c: Int, _ seat: String) {
             outstanding += 1
+            if let k = seatIndex[seat] { sentAt[k] = Timestamp.monotonicSeconds() }
             lc.send(c, #"{"type":"reserve","tripId":"\#(trip)","seats":["\#(seat)"],"hold":"\#(hold(c))"}"#)
         }
         lc.onMessage = { c, b in
             outstanding -= 1
             guard let type = FrameScan.string("type", in: b) else { return }
             let seat = FrameScan.firstString("seats", in: b).map(String.init) ?? ""
+            if started, type == "reserved" || type == "rejected", let k = seatIndex[seat], sentAt[k] > 0 {
+                latencies.append(Timestamp.monotonicSeconds() - sentAt[k])
+            }
             switch type {
             case "reserved":
                 r.reserves += 1
@@ -223,9 +239,8 @@ public enum Bench {
             for k in 0..<inflight { reserve(c, seats[c * perConn + k]) }
         }
         let t0 = Timestamp.monotonicSeconds()
-        var started = false
         var tStart = t0
-        lc.connect(connections, path: "/ws")
+        connect(lc, connections, path: "/ws", tokens: tokens)
         _ = lc.run(timeout: duration + 60) {
             let now = Timestamp.monotonicSeconds()
             if !started && lc.openCount == connections {
@@ -238,6 +253,9 @@ public enum Bench {
             return stopping && outstanding == 0
         }
         r.seconds = Timestamp.monotonicSeconds() - tStart
+        let sorted = latencies.map { $0 * 1000 }.sorted()
+        r.p50 = percentile(sorted, 0.5)
+        r.p99 = percentile(sorted, 0.99)
         return r
     }
 
@@ -263,7 +281,8 @@ public enum Bench {
     /// `not_enough_seats` asks again at once. Holds are new for each run (and each load
     /// client), so several load clients can share a trip, one per server instance.
     public static func best(url: WebSocketURL, trip: String, connections: Int, count: Int, together: Bool,
-                            duration: Double, handshakes: Int = LoadClient.defaultHandshakes) -> BestResult {
+                            duration: Double, handshakes: Int = LoadClient.defaultHandshakes,
+                            tokens: BenchTokens? = nil) -> BestResult {
         let lc = LoadClient(url: url, maxHandshakes: handshakes)
         var r = BestResult()
         r.connections = connections
@@ -312,7 +331,7 @@ public enum Bench {
         }
         lc.onOpen = { c in reserve(c) }
         var tStart = Timestamp.monotonicSeconds()
-        lc.connect(connections, path: "/ws")
+        connect(lc, connections, path: "/ws", tokens: tokens)
         _ = lc.run(timeout: duration + 60) {
             let now = Timestamp.monotonicSeconds()
             if !started && lc.openCount == connections {
@@ -326,126 +345,6 @@ public enum Bench {
         let sorted = latencies.map { $0 * 1000 }.sorted()
         r.p50 = percentile(sorted, 0.5)
         r.p99 = percentile(sorted, 0.99)
-        return r
-    }
-
-    // MARK: Stampede
-
-    public struct StampedeResult: CustomStringConvertible {
-        public var clients = 0, seats = 0, replies = 0, reserved = 0, rejected = 0, errors = 0
-        public var milliseconds = 0.0
-        public var description: String {
-            String(format: "stampede: %d clients on %d seats: all %d replies within %.1f ms of the first request (%d reserved, %d rejected, %d errors)",
-                   clients, seats, replies, milliseconds, reserved, rejected, errors)
-        }
-    }
-
-    public struct StampedeSummary: CustomStringConvertible {
-        public var runs: [StampedeResult]
-        public var targetMilliseconds: Double
-        public init(runs: [StampedeResult], targetMilliseconds: Double = 50) {
-            self.runs = runs
-            self.targetMilliseconds = targetMilliseconds
-        }
-        public var description: String {
-            let ms = runs.map(\.milliseconds).sorted()
-            guard !ms.isEmpty else { return "stampede: no runs" }
-            let median = ms.count % 2 == 1 ? ms[ms.count / 2] : (ms[ms.count / 2 - 1] + ms[ms.count / 2]) / 2
-            let within = ms.filter { $0 <= targetMilliseconds }.count
-            let clean = runs.filter { $0.replies == $0.clients && $0.reserved == $0.seats && $0.errors == 0 }.count
-            return String(format: "stampede x%d: median %.1f ms, min %.1f ms, max %.1f ms; %d of %d runs within %.0f ms; %d of %d runs fully answered (%d reserved each, no errors)",
-                          ms.count, median, ms.first!, ms.last!, within, ms.count, targetMilliseconds, clean, ms.count, runs.first?.seats ?? 0)
-        }
-    }
-
-    /// `clients` connections, all open, each reserving one of `seats` at the same moment;
-    /// `runs` times over the same connections. After each run the winners release their
-    /// seats (and the next run waits for that), so every run starts from free seats.
-    /// `report` sees each run as it ends.
-    public static func stampede(url: WebSocketURL, trip: String, seats: [String], clients: Int, runs: Int = 1,
-                                handshakes: Int = LoadClient.defaultHandshakes,
-                                report: (StampedeResult) -> Void = { _ in }) -> [StampedeResult] {
-        let lc = LoadClient(url: url, maxHandshakes: handshakes)
-        var r = StampedeResult()
-        var releasing = false
-        var released = 0
-        var winners: [Int] = []
-        var last = 0.0
-        lc.onMessage = { c, b in
-            if releasing {
-                released += 1
-                return
-            }
-            r.replies += 1
-            last = Timestamp.monotonicSeconds()
-            switch FrameScan.string("type", in: b) {
-            case "reserved":
-                r.reserved += 1
-                winners.append(c)
-            case "rejected": r.rejected += 1
-            default: r.errors += 1
-            }
-        }
-        lc.connect(clients, path: "/ws")
-        _ = lc.run(timeout: Swift.max(60, Double(clients) / 50)) {
-            lc.openCount >= clients || (lc.connectingCount == 0 && lc.failedCount > 0)
-        }
-        var results: [StampedeResult] = []
-        for _ in 0..<runs {
-            r = StampedeResult()
-            r.clients = clients
-            r.seats = seats.count
-            winners = []
-            let t0 = Timestamp.monotonicSeconds()
-            for c in 0..<clients {
-                lc.send(c, #"{"type":"reserve","tripId":"\#(trip)","seats":["\#(seats[c % seats.count])"],"hold":"\#(hold(c))"}"#)
-            }
-            _ = lc.run(timeout: 30) { r.replies >= clients }
-            r.milliseconds = (last - t0) * 1000
-            results.append(r)
-            report(r)
-            // Free the seats for the next run, then let the server settle.
-            releasing = true
-            released = 0
-            for c in winners {
-                lc.send(c, #"{"type":"release","tripId":"\#(trip)","seats":["\#(seats[c % seats.count])"],"hold":"\#(hold(c))"}"#)
-            }
-            _ = lc.run(timeout: 30) { released >= winners.count }
-            _ = lc.run(timeout: 0.2) { false }
-            releasing = false
-        }
-        return results
-    }
-
-    // MARK: Idle memory
-
-    public struct IdleResult: CustomStringConvertible {
-        public var connections = 0
-        public var bytesPerConnection = 0.0
-        public var description: String {
-            String(format: "idle: %d subscribed idle connections cost %.0f bytes each (server RSS delta / connections)",
-                   connections, bytesPerConnection)
-        }
-    }
-
-    /// Server RSS growth per idle, subscribed connection.
-    public static func idle(url: WebSocketURL, trip: String, connections: Int, serverPid: Int32,
-                            handshakes: Int = LoadClient.defaultHandshakes) -> IdleResult {
-        let lc = LoadClient(url: url, maxHandshakes: handshakes)
-        var snapshots = 0
-        lc.onMessage = { _, b in if FrameScan.isSnapshot(b) { snapshots += 1 } }
-        // Warm up allocator and trip state with a small batch first.
-        lc.connect(100, path: "/ws/trips/\(trip)")
-        _ = lc.run(timeout: 30) { snapshots >= 100 }
-        let before = rssBytes(pid: serverPid) ?? 0
-        lc.connect(connections, path: "/ws/trips/\(trip)")
-        _ = lc.run(timeout: 120) { snapshots >= connections + 100 }
-        // Let the server settle: nothing is in flight once every snapshot arrived.
-        _ = lc.run(timeout: 0.5) { false }
-        let after = rssBytes(pid: serverPid) ?? 0
-        var r = IdleResult()
-        r.connections = snapshots - 100
-        r.bytesPerConnection = Double(after - before) / Double(max(r.connections, 1))
         return r
     }
 }

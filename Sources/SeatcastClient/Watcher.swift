@@ -13,6 +13,9 @@ public final class Watcher {
     var state = "connecting"
     /// Set when the server answers with an error that retrying cannot fix.
     public private(set) var fatal: String?
+    /// The server refused the handshake with 401 (no, a bad or an expired buyer token): fatal
+    /// too, since the same token would be refused again.
+    public private(set) var unauthorized = false
 
     public init(url: WebSocketURL, tripId: String, color: Bool, write: @escaping (String) -> Void) {
         base = url
@@ -37,6 +40,11 @@ public final class Watcher {
                 }
             }
             if fatal != nil { break }
+            if ended.unauthorized {
+                unauthorized = true
+                fatal = "unauthorized: the server refused the connection (HTTP 401): \(ended.reason)"
+                break
+            }
             let wait = backoff * Double.random(in: 0.5...1.5)
             state = "reconnecting in \(String(format: "%.1f", wait)) s (\(ended))"
             draw()
@@ -77,7 +85,8 @@ public final class Watcher {
         case "error":
             let code = j["code"]?.stringValue ?? "error"
             let message = j["message"]?.stringValue ?? ""
-            if code == "unknown_trip" {
+            // An unknown trip, or one this buyer token is not for: retrying cannot help.
+            if code == "unknown_trip" || code == "forbidden" || code == "unauthorized" {
                 fatal = "\(code): \(message)"
                 c.close()
             }

@@ -2,11 +2,14 @@ import CLibWebSockets
 import Foundation
 import SeatcastCore
 
-/// A `ws://host:port/path` address.
+/// A `ws://host:port/path` address, and the buyer token (if any) every connection to it
+/// carries as `?token=` (docs/PROTOCOL.md "Who may do what").
 public struct WebSocketURL: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var path: String
+    /// A buyer token (JWT) sent as `?token=`; nil: none (open mode).
+    public var token: String?
 
     public init?(_ text: String) {
         guard text.hasPrefix("ws://") else { return nil }
@@ -23,10 +26,43 @@ public struct WebSocketURL: Sendable, Equatable {
         if host.isEmpty || !(1...65535).contains(port) { return nil }
     }
 
+    /// The same server and token, another path.
     public func with(path: String) -> WebSocketURL {
         var u = self
         u.path = path
         return u
+    }
+
+    /// The same server and path with `token` (nil or empty: none).
+    public func with(token: String?) -> WebSocketURL {
+        var u = self
+        u.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        return u
+    }
+
+    /// What the handshake asks for: the path, plus `?token=` (or `&token=`) when there is one.
+    public var requestPath: String { Self.path(path, token: token) }
+
+    /// `path` with `token` added as a query parameter (percent-encoded; a JWT is base64url, so
+    /// it is usually unchanged); `path` as it is when `token` is nil.
+    public static func path(_ path: String, token: String?) -> String {
+        guard let token else { return path }
+        return path + (path.contains("?") ? "&" : "?") + "token=" + queryEncoded(token)
+    }
+
+    /// Percent-encodes everything but the unreserved characters (RFC 3986: A-Z a-z 0-9 - . _ ~).
+    static func queryEncoded(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                out += String(format: "%%%02X", b)
+            }
+        }
+        return out
     }
 }
 
@@ -43,6 +79,8 @@ public final class WebSocketConnection {
         /// The close code the server sent, if any.
         public var code: UInt16?
         public var reason: String
+        /// The server answered the handshake 401: it wants a (valid) buyer token.
+        public var unauthorized = false
         public var description: String { "\(reason)\(code.map { " (close \($0))" } ?? "")" }
     }
 
@@ -92,7 +130,7 @@ public final class WebSocketConnection {
         ci.context = ctx
         ci.address = c(url.host)
         ci.port = Int32(url.port)
-        ci.path = c(url.path)
+        ci.path = c(url.requestPath)
         ci.host = c("\(url.host):\(url.port)")
         ci.origin = nil
         ci.ssl_connection = 0
@@ -159,6 +197,8 @@ public final class WebSocketConnection {
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             let why = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "unknown error"
             result = Closed(code: nil, reason: "cannot connect to \(url.host):\(url.port): \(why)")
+            // lws' words for a 401 answer to the upgrade (any other status: "... not 101").
+            result.unauthorized = why.contains("upgrade unauthorized")
             self.wsi = nil
             finished = true
         case LWS_CALLBACK_CLIENT_CLOSED:

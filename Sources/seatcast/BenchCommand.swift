@@ -36,8 +36,16 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("sale-seconds"), help: "storm: seconds the actors reserve and release.") var saleSeconds: Double = 30
     @Option(name: .customLong("database-url"), help: "storm: the server's database, to check every client's map against it (default: $DATABASE_URL).")
     var databaseURL: String?
+    @Option(name: .customLong("token-secret"),
+            help: "The server's token secret: each load client then connects with a buyer token of its own (sub bench-N), as against a server run with --token-secret.")
+    var tokenSecret: String?
+
+    func validate() throws {
+        if let tokenSecret, tokenSecret.isEmpty { throw ValidationError("--token-secret must not be empty") }
+    }
 
     func run() throws {
+        let tokens = tokenSecret.map { BenchTokens(secret: $0) }
         let url = try server.resolved()
         if scenario == "storm" {
             guard let db = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
@@ -45,7 +53,7 @@ struct BenchCommand: ParsableCommand {
             }
             let trip = self.trip
             print(Bench.storm(url: url, trip: trip, clients: clients, actors: actors, joinWindow: joinWindow,
-                              duration: saleSeconds, serverPid: serverPid, handshakes: handshakes) {
+                              duration: saleSeconds, serverPid: serverPid, handshakes: handshakes, tokens: tokens) {
                 guard let conn = try? PGConnection(db), let snap = try? SeatStore(conn).snapshot(tripId: trip),
                       CompactSnapshot.isGrid(snap) else { return nil }
                 let status = snap.seats.map { s -> UInt8 in
@@ -59,32 +67,32 @@ struct BenchCommand: ParsableCommand {
             })
             return
         }
-        let seats = Bench.seats(url: url, trip: trip)
+        let seats = Bench.seats(url: url.with(token: tokens?.token(0)), trip: trip)
         guard !seats.isEmpty else { throw ValidationError("trip \(trip) has no seats (does it exist?)") }
         switch scenario {
         case "fanout":
             let n = seconds.map { Int(($0 * rate).rounded()) } ?? events
             guard n >= 1, rate > 0, subscribers >= 1 else { throw ValidationError("fanout needs events, rate and subscribers > 0") }
             print(Bench.fanout(url: url, trip: trip, seats: seats, subscribers: subscribers, events: n, rate: rate,
-                               serverPid: serverPid, handshakes: handshakes))
+                               serverPid: serverPid, handshakes: handshakes, tokens: tokens))
         case "reserves":
             print(Bench.reserves(url: url, trip: trip, seats: seats, connections: connections, inflight: inflight,
-                                 duration: duration, handshakes: handshakes))
+                                 duration: duration, handshakes: handshakes, tokens: tokens))
         case "best":
             guard (1...Limits().maxSeatsPerRequest).contains(count) else {
                 throw ValidationError("--count must be 1...\(Limits().maxSeatsPerRequest)")
             }
             print(Bench.best(url: url, trip: trip, connections: connections, count: count, together: together,
-                             duration: duration, handshakes: handshakes))
+                             duration: duration, handshakes: handshakes, tokens: tokens))
         case "stampede":
             guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
             let runs = Bench.stampede(url: url, trip: trip, seats: Array(seats.prefix(seatCount)), clients: connections,
-                                      runs: `repeat`, handshakes: handshakes) { print($0); fflush(nil) }
+                                      runs: `repeat`, handshakes: handshakes, tokens: tokens) { print($0); fflush(nil) }
             if runs.count > 1 { print(Bench.StampedeSummary(runs: runs, targetMilliseconds: targetMs)) }
         case "idle":
             guard let serverPid else { throw ValidationError("idle needs --server-pid") }
             print(Bench.idle(url: url, trip: trip, connections: connections, serverPid: serverPid,
-                             handshakes: handshakes))
+                             handshakes: handshakes, tokens: tokens))
         default:
             throw ValidationError("unknown scenario \(scenario)")
         }

@@ -15,36 +15,60 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
+/// The buyer token a client command presents (`?token=` on the WebSocket URL).
+struct BuyerTokenOption: ParsableArguments {
+    @Option(help: "Buyer token (JWT) for a server run with --token-secret (default: $SEATCAST_TOKEN; mint one with `seatcast token`).")
+    var token: String?
+
+    /// What to say when the server refused the handshake with 401.
+    static let refused = "the server wants a buyer token: pass --token (mint one with `seatcast token`)"
+
+    var resolved: String? {
+        let t = token ?? ProcessInfo.processInfo.environment["SEATCAST_TOKEN"]
+        return t.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `server`'s URL with this token.
+    func url(_ server: ServerOptions) throws -> WebSocketURL { try server.resolved().with(token: resolved) }
+
+    /// Words for a failed connection: the hint above for a 401, else how it ended.
+    static func describe(_ closed: WebSocketConnection.Closed) -> String {
+        closed.unauthorized ? "\(refused) (\(closed.reason))" : "\(closed)"
+    }
+}
+
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a trip's live seat map in the terminal (reconnects and resumes by itself).")
     @OptionGroup var server: ServerOptions
+    @OptionGroup var auth: BuyerTokenOption
     @Argument(help: "Trip id.") var trip: String
     @Flag(name: .customLong("no-color"), help: "Markers only, no ANSI colours.") var noColor = false
 
     func run() throws {
         guard Validation.isTripId(trip) else { throw ValidationError("trip id must be 1-64 of A-Z a-z 0-9 _ -") }
         let color = !noColor && isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-        let watcher = Watcher(url: try server.resolved(), tripId: trip, color: color) { screen in
+        let watcher = Watcher(url: try auth.url(server), tripId: trip, color: color) { screen in
             FileHandle.standardOutput.write(Data(screen.utf8))
         }
         let fatal = watcher.run()
-        FileHandle.standardError.write(Data("seatcast watch: \(fatal)\n".utf8))
+        let why = watcher.unauthorized ? "\(BuyerTokenOption.refused) (\(fatal))" : fatal
+        FileHandle.standardError.write(Data("seatcast watch: \(why)\n".utf8))
         throw ExitCode(1)
     }
 }
 
 /// Sends one request and prints the reply; exits 0 on success, 1 when rejected or refused.
-func runOneShot(_ server: ServerOptions, type: String, trip: String, seats: [String]?, hold: String?,
+func runOneShot(_ server: ServerOptions, _ auth: BuyerTokenOption, type: String, trip: String, seats: [String]?, hold: String?,
                 count: Int? = nil, together: Bool = false, seconds: Int? = nil) throws {
     let request = OneShot.request(type: type, tripId: trip, seats: seats, hold: hold,
                                   count: count, together: together, seconds: seconds)
-    switch OneShot.run(url: try server.resolved(), request: request) {
+    switch OneShot.run(url: try auth.url(server), request: request) {
     case let .success(reply):
         print(reply.text)
         if !reply.succeeded { throw ExitCode(1) }
     case let .failure(closed):
-        FileHandle.standardError.write(Data("seatcast \(type): \(closed)\n".utf8))
+        FileHandle.standardError.write(Data("seatcast \(type): \(BuyerTokenOption.describe(closed))\n".utf8))
         throw ExitCode(2)
     }
 }
@@ -53,6 +77,7 @@ struct Reserve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Hold seats, or with --count the best available ones; prints the reply (with the hold token).")
     @OptionGroup var server: ServerOptions
+    @OptionGroup var auth: BuyerTokenOption
     @Argument(help: "Trip id.") var trip: String
     @Argument(help: "Seats, e.g. 3A 3B (or none with --count).") var seats: [String] = []
     @Option(help: "Hold token to reserve under (default: the server makes one).") var hold: String?
@@ -66,18 +91,19 @@ struct Reserve: ParsableCommand {
     }
 
     func run() throws {
-        try runOneShot(server, type: "reserve", trip: trip, seats: seats, hold: hold, count: count, together: together)
+        try runOneShot(server, auth, type: "reserve", trip: trip, seats: seats, hold: hold, count: count, together: together)
     }
 }
 
 /// What confirm and release take: a hold and, optionally, some of its seats.
 struct HoldArguments: ParsableArguments {
     @OptionGroup var server: ServerOptions
+    @OptionGroup var auth: BuyerTokenOption
     @Argument(help: "Trip id.") var trip: String
     @Argument(help: "Hold token.") var hold: String
     @Argument(help: "Seats (default: all of the hold's).") var seats: [String] = []
 
-    func run(_ type: String) throws { try runOneShot(server, type: type, trip: trip, seats: seats, hold: hold) }
+    func run(_ type: String) throws { try runOneShot(server, auth, type: type, trip: trip, seats: seats, hold: hold) }
 }
 
 struct Confirm: ParsableCommand {
@@ -98,6 +124,7 @@ struct Extend: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Extend a hold (by the hold TTL unless SECONDS is given, up to the server's --max-hold); prints the reply.")
     @OptionGroup var server: ServerOptions
+    @OptionGroup var auth: BuyerTokenOption
     @Argument(help: "Trip id.") var trip: String
     @Argument(help: "Hold token.") var hold: String
     @Argument(help: "Seconds from now (default: the hold TTL).") var seconds: Int?
@@ -106,5 +133,5 @@ struct Extend: ParsableCommand {
         if let seconds, seconds < 1 { throw ValidationError("SECONDS must be a whole number of at least 1") }
     }
 
-    func run() throws { try runOneShot(server, type: "extend", trip: trip, seats: nil, hold: hold, seconds: seconds) }
+    func run() throws { try runOneShot(server, auth, type: "extend", trip: trip, seats: nil, hold: hold, seconds: seconds) }
 }

@@ -7,7 +7,7 @@ import Testing
 /// "<name>: ok". Returns its stdout. It needs chromium, chromium-driver and python3-selenium;
 /// screenshots and console logs of a failure go to .build/browser-artifacts.
 @discardableResult
-func runBrowserScript(_ script: String, server: TestServer, _ arguments: [String], timeout: Double) throws -> String {
+func runBrowserScript(_ script: String, server: any RunningServer, _ arguments: [String], timeout: Double) throws -> String {
     let root = TestDatabase.packageRoot
     let artifacts = root + "/.build/browser-artifacts"
     // Debian's python3-selenium belongs to /usr/bin/python3 (not a pyenv python3 on PATH).

@@ -1,4 +1,5 @@
 import Foundation
+import SeatcastCore
 import SeatcastTesting
 import Testing
 
@@ -28,6 +29,35 @@ struct ClientModuleTests {
             --- stderr
             \(r.err)
             """)
+    }
+
+    /// The README's token example ("Put seatcast behind your site", Node with the standard library only) mints a token that `BuyerToken.verify` accepts with the same secret, with the claims it says, and refuses with another secret.
+    @Test func readmeTokenExampleVerifies() throws {
+        guard let node = Self.findNode() else {
+            Issue.record("node is not installed (no node or nodejs on PATH)")
+            return
+        }
+        let readme = try String(contentsOfFile: TestDatabase.packageRoot + "/README.md", encoding: .utf8)
+        let section = try #require(readme.range(of: "## Put seatcast behind your site"), "no such README section")
+        let rest = readme[section.upperBound...]
+        let open = try #require(rest.range(of: "```js\n"), "no js example in the section")
+        let close = try #require(rest[open.upperBound...].range(of: "```"))
+        let code = rest[open.upperBound..<close.lowerBound].split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let file = NSTemporaryDirectory() + "seatcast-readme-token-\(UInt32.random(in: 0...UInt32.max)).mjs"
+        try code.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var env = ProcessInfo.processInfo.environment
+        env["SEATCAST_TOKEN_SECRET"] = "readme-secret"
+        env["NODE_OPTIONS"] = nil
+        let r = try Subprocess.run([node, file, "buyer-7"], environment: env, timeout: 30)
+        #expect(r.status == 0, "\(r.err)")
+        let token = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let now = Date().timeIntervalSince1970
+        let claims = try BuyerToken.verify(token, secret: Array("readme-secret".utf8), now: now).get()
+        #expect(claims.sub == "buyer-7")
+        #expect(claims.trips == ["T1"])
+        #expect(abs(claims.exp - (now + 900)) <= 5)
+        #expect(throws: (any Error).self) { try BuyerToken.verify(token, secret: Array("other".utf8), now: now).get() }
     }
 
     /// The first `node` (or Debian's older name, `nodejs`) on PATH.
