@@ -23,8 +23,8 @@ struct RightsTableTests {
         /// The token this principal presents, if it is a buyer.
         func token(trip: String) -> String? {
             switch self {
-            case .buyer, .buyerConfirm: return TestTokens.token(sub: "u1", trips: [trip])
-            case .buyerElsewhere: return TestTokens.token(sub: "u1", trips: ["elsewhere"])
+            case .buyer, .buyerConfirm: return TestTokens.token(sub: "u1-\(trip)", trips: [trip])
+            case .buyerElsewhere: return TestTokens.token(sub: "u1-\(trip)", trips: ["elsewhere"])
             default: return nil
             }
         }
@@ -83,7 +83,7 @@ struct RightsTableTests {
     /// (or, in open mode, anyone's), so a refusal is never just a missing hold.
     func hold(_ cell: Cell, _ server: TestServer, _ trip: String, own: () throws -> String?) throws -> String {
         if let h = try own() { return h }
-        let helper: [String: String] = cell.who == .open ? [:] : ["Authorization": "Bearer \(TestTokens.token(sub: "helper"))"]
+        let helper: [String: String] = cell.who == .open ? [:] : ["Authorization": "Bearer \(TestTokens.token(sub: "helper-\(trip)"))"]
         let (status, body) = try server.http("POST", "/api/trips/\(trip)/reserve", body: #"{"seats":["1A"]}"#, headers: helper)
         guard status == 200, let h = try JSON.parse(body)["hold"]?.stringValue else { throw TestFailure("helper hold: \(status) \(body)") }
         return h

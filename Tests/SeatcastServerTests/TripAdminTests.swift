@@ -4,8 +4,7 @@ import SeatcastTesting
 import Testing
 
 /// The backend's HTTP routes (docs/PROTOCOL.md 1.1): `POST /api/trips`, `DELETE /api/trips/{id}`,
-/// and `release` with seats and no hold. Tests marked "needs store: issue 10" need the store side
-/// of issue 10 (PostgresBackend.createTrip/deleteTrip, the `release_seats` op) and fail until it lands.
+/// and `release` with seats and no hold.
 @Suite(.timeLimit(.minutes(1)))
 struct TripAdminTests {
     let db = TestDatabase.shared
@@ -39,8 +38,7 @@ struct TripAdminTests {
         }
     }
 
-    /// needs store: issue 10. Create: 201 with the trip; again: 409 trip_exists; delete: 200; again: 404.
-    // needs store: issue 10
+    /// Create: 201 with the trip; again: 409 trip_exists; delete: 200; again: 404.
     @Test func createAndDelete() throws {
         try TestServer.withTrip(Secured()) { server, _ throws in
             let id = TestDatabase.uniqueTripId()
@@ -62,8 +60,7 @@ struct TripAdminTests {
         }
     }
 
-    /// needs store: issue 10. The backend releases any seat, held or booked, without a hold.
-    // needs store: issue 10
+    /// The backend releases any seat, held or booked, without a hold.
     @Test func backendReleasesAnySeat() throws {
         try TestServer.withTrip(Secured()) { server, trip throws in
             let buyer = try server.client("/ws/trips/\(trip)", token: TestTokens.token())
@@ -79,33 +76,34 @@ struct TripAdminTests {
     }
 }
 
-/// Hold ownership and the quota (docs/PROTOCOL.md 1.1). needs store: issue 10 (the store must
-/// record and check `HoldScope`; until then it ignores it).
+/// Hold ownership and the quota (docs/PROTOCOL.md 1.1), end to end.
 @Suite(.timeLimit(.minutes(1)))
 struct HoldScopeTests {
-    /// needs store: issue 10. Another buyer's hold token is answered as if it held nothing (`not_held`).
-    // needs store: issue 10
+    /// Another buyer's hold token is answered as if it held nothing (`not_held`; a release, `released` with no seats).
     @Test func anotherBuyersHoldIsNotHeld() throws {
         try TestServer.withTrip(Secured(buyerConfirm: true)) { server, trip throws in
-            let a = try server.client("/ws", token: TestTokens.token(sub: "a"))
-            let b = try server.client("/ws", token: TestTokens.token(sub: "b"))
+            let a = try server.client("/ws", token: TestTokens.token(sub: "a-\(trip)"))
+            let b = try server.client("/ws", token: TestTokens.token(sub: "b-\(trip)"))
             let hold = try a.ask(#"{"type":"reserve","tripId":"\#(trip)","seats":["1A"]}"#)["hold"]?.stringValue ?? ""
             let before = try TripState(trip)
-            for type in ["confirm", "release", "extend"] {
+            for type in ["confirm", "extend"] {
                 let r = try b.ask(#"{"type":"\#(type)","tripId":"\#(trip)","hold":"\#(hold)"}"#)
                 #expect(r.type == "rejected", "\(type): \(r.text)")
                 #expect(r["reason"]?.stringValue == "not_held", "\(type): \(r.text)")
             }
+            // A release of a hold that holds nothing is `released` with no seats (version 1).
+            let r = try b.ask(#"{"type":"release","tripId":"\#(trip)","hold":"\#(hold)"}"#)
+            #expect(r.type == "released", "\(r.text)")
+            #expect(r["seats"]?.strings == [], "\(r.text)")
             #expect(try TripState(trip) == before)
         }
     }
 
-    /// needs store: issue 10. Past --max-held: rejected, reason quota, with the limit; per sub across connections.
-    // needs store: issue 10
+    /// Past --max-held: rejected, reason quota, with the limit; per sub across connections.
     @Test func quotaPerBuyer() throws {
         try TestServer.withTrip(Secured(maxHeld: 2)) { server, trip throws in
-            let a1 = try server.client("/ws", token: TestTokens.token(sub: "q"))
-            let a2 = try server.client("/ws", token: TestTokens.token(sub: "q"))
+            let a1 = try server.client("/ws", token: TestTokens.token(sub: "q-\(trip)"))
+            let a2 = try server.client("/ws", token: TestTokens.token(sub: "q-\(trip)"))
             #expect(try a1.ask(#"{"type":"reserve","tripId":"\#(trip)","seats":["1A","1B"]}"#).type == "reserved")
             let r = try a2.ask(#"{"type":"reserve","tripId":"\#(trip)","seats":["2A"]}"#)
             #expect(r.type == "rejected")
@@ -115,8 +113,7 @@ struct HoldScopeTests {
         }
     }
 
-    /// needs store: issue 10. Open mode counts per connection: two connections hold 2 each with --max-held 2.
-    // needs store: issue 10
+    /// Open mode counts per connection: two connections hold 2 each with --max-held 2.
     @Test func quotaPerConnectionInOpenMode() throws {
         var open = Secured.open
         open.maxHeld = 2
