@@ -28,6 +28,7 @@ public final class Application: Sendable {
         sc.hangupSeconds = config.hangupSeconds
         sc.socketSendBuffer = config.socketSendBuffer
         sc.useEpoll = config.useEpoll
+        sc.parallelSendFrom = config.parallelSendFrom
         if !config.quiet {
             sc.log = { line in FileHandle.standardError.write(Data("seatcast: \(line)\n".utf8)) }
         }

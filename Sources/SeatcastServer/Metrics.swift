@@ -23,6 +23,7 @@ final class Metrics {
     /// send() calls that took every byte at once, and those that took only part.
     var directWrites = 0
     var partialWrites = 0
+    var parallelPasses = 0
     /// Commit-to-send latency, seconds: from the database writing the event (at the end of
     /// its statement, just before commit) to its frame being queued to every subscriber.
     static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
@@ -68,6 +69,7 @@ final class Metrics {
             ("seatcast_coalesced_frames_total", "Messages sent in coalesced writes.", .counter(coalescedFrames)),
             ("seatcast_socket_writes_total", "send() calls the socket took whole.", .counter(directWrites)),
             ("seatcast_partial_writes_total", "send() calls the socket took only part of (lws keeps the rest).", .counter(partialWrites)),
+            ("seatcast_parallel_flushes_total", "Flush passes written by two threads.", .counter(parallelPasses)),
         ]
         for (name, help, value) in table {
             switch value {
