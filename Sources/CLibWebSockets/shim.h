@@ -6,6 +6,8 @@
 
 #include <libwebsockets.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <errno.h>
 #include <ev.h>
 
 /* LWS_PRE is a macro expression: the headroom lws_write needs before a payload. */
@@ -32,6 +34,38 @@ static inline int seatcast_lws_write_raw(struct lws *wsi, unsigned char *buf, si
  * macros Swift imports with platform-dependent types. Returns what send() returns. */
 static inline long seatcast_send_nonblocking(int fd, const void *buf, size_t len) {
     return (long)send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* One write of a parallel flush pass (Sender): `iov_count` iovecs from `iov_start` of
+ * the pass's iovec array, `length` bytes in all, to `fd`. `result` is what send() or
+ * sendmsg() returned, `err` its errno when negative. */
+struct seatcast_send_job {
+    int fd;
+    int iov_count;
+    size_t iov_start;
+    size_t length;
+    long result;
+    int err;
+};
+
+/* Runs `n` jobs, each one non-blocking send (one iovec) or sendmsg (several), no
+ * SIGPIPE. Touches nothing but the sockets and the jobs' result fields, so two threads
+ * may run disjoint jobs of one pass at once. */
+static inline void seatcast_send_jobs(struct seatcast_send_job *jobs, size_t n, const struct iovec *iov) {
+    for (size_t i = 0; i < n; i++) {
+        struct seatcast_send_job *j = &jobs[i];
+        long r;
+        if (j->iov_count == 1) {
+            r = (long)send(j->fd, iov[j->iov_start].iov_base, iov[j->iov_start].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } else {
+            struct msghdr m = {0};
+            m.msg_iov = (struct iovec *)&iov[j->iov_start];
+            m.msg_iovlen = (size_t)j->iov_count;
+            r = (long)sendmsg(j->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        j->result = r;
+        j->err = r < 0 ? errno : 0;
+    }
 }
 
 /* libev, the event loop lws runs on (its evlib plugin, libwebsockets-evlib-ev): epoll

@@ -42,6 +42,9 @@ public struct AppConfig: Sendable {
     /// The shortest token secret accepted: 32 bytes, HMAC-SHA256's output size (RFC 7518
     /// section 3.2 requires a key at least that long for HS256).
     public static let minTokenSecretBytes = 32
+    /// Flush passes of at least this many sessions are written by two threads (nil: the
+    /// loop alone; env SEATCAST_SEND_THREADS=1). Tests make it small.
+    public var parallelSendFrom: Int? = 32
 
     public init(databaseURL: String) { self.databaseURL = databaseURL }
 
@@ -55,6 +58,7 @@ public struct AppConfig: Sendable {
         }
         var c = AppConfig(databaseURL: url)
         if env["SEATCAST_EVENT_LOOP"] == "poll" { c.useEpoll = false }
+        if env["SEATCAST_SEND_THREADS"] == "1" { c.parallelSendFrom = nil }
         if let p = env["PORT"] {
             guard let v = Int(p), (0...65535).contains(v) else { throw ConfigError("PORT must be 0...65535, got \(p)") }
             c.port = v

@@ -32,6 +32,7 @@ public final class Application: Sendable {
         if (try? config.validateSecrets()) != nil { sc.auth = config.authenticator }
         sc.buyerConfirm = config.buyerConfirm
         sc.maxHeld = config.maxHeld
+        sc.parallelSendFrom = config.parallelSendFrom
         if !config.quiet {
             sc.log = { line in FileHandle.standardError.write(Data("seatcast: \(line)\n".utf8)) }
         }

@@ -179,18 +179,26 @@ public struct Outbox {
 
     /// What to write next, at most `maxBytes` wire bytes of frames (always at least one).
     public mutating func next(maxBytes: Int) -> Step {
+        if let frames = peekWrite(maxBytes: maxBytes) { return .write(frames) }
         if closeCode != 0 && !(drainBeforeClose && head < queue.count) { return .close(closeCode) }
-        if head == queue.count {
-            if !resyncTrips.isEmpty, closeCode == 0 { return .snapshot(tripId: resyncTrips.removeFirst()) }
-            return .idle
-        }
+        if !resyncTrips.isEmpty, closeCode == 0 { return .snapshot(tripId: resyncTrips.removeFirst()) }
+        return .idle
+    }
+
+    /// The frames `next(maxBytes:)` would return as `.write`, without taking a step; nil
+    /// when the next step is anything else (idle, a close, a resync snapshot). A pass
+    /// that writes many sessions at once gathers its writes with this, then reports
+    /// each with `wrote`.
+    public func peekWrite(maxBytes: Int) -> ArraySlice<Frame>? {
+        if closeCode != 0 && !(drainBeforeClose && head < queue.count) { return nil }
+        guard head < queue.count else { return nil }
         var end = head + 1
         var bytes = queue[head].wireCount
         while end < queue.count, bytes + queue[end].wireCount <= maxBytes {
             bytes += queue[end].wireCount
             end += 1
         }
-        return .write(queue[head..<end])
+        return queue[head..<end]
     }
 
     /// The snapshot a `.snapshot` step asked for; taken whatever its size.

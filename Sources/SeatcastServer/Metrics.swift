@@ -32,6 +32,7 @@ final class Metrics {
     var tokenExpiryCloses = 0
     /// WebSocket upgrades refused (403) for their Origin.
     var originRefusals = 0
+    var parallelPasses = 0
     /// Commit-to-send latency, seconds: from the database writing the event (at the end of
     /// its statement, just before commit) to its frame being queued to every subscriber.
     static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
@@ -81,6 +82,7 @@ final class Metrics {
             ("seatcast_token_refreshes_total", "auth messages that replaced a connection's token.", .counter(tokenRefreshes)),
             ("seatcast_token_expiry_closes_total", "Connections closed (1008) because their token ran out.", .counter(tokenExpiryCloses)),
             ("seatcast_origin_refusals_total", "WebSocket upgrades refused (403) for their Origin.", .counter(originRefusals)),
+            ("seatcast_parallel_flushes_total", "Flush passes written by two threads.", .counter(parallelPasses)),
         ]
         for (name, help, value) in table {
             switch value {

@@ -33,13 +33,31 @@ final class Sender: LoopConfined {
     private let writeChunk = 64 * 1024
     private let maxWritesPerFlush = 4
 
-    init(policy: Outbox.Policy, metrics: Metrics, loopThread: LoopThread) {
+    /// Big passes are written by two threads (`SendPass`); nil: one.
+    private let pass: SendPass?
+    /// The sessions of the pass's jobs, in job order.
+    private var gathered: [Session] = []
+    /// Passes with fewer sessions are written by the loop alone: waking the second thread
+    /// costs about as much as a few dozen send()s.
+    private let parallelFrom: Int
+    /// A job carries at most this many frames (iovecs); a longer backlog is the loop's.
+    private let maxFramesPerJob = 64
+
+    init(policy: Outbox.Policy, metrics: Metrics, loopThread: LoopThread, parallelFrom: Int? = nil) {
         self.policy = policy
         self.metrics = metrics
         self.loopThread = loopThread
+        pass = parallelFrom.map { _ in SendPass() }
+        self.parallelFrom = max(2, parallelFrom ?? 2)
     }
 
     deinit { scratch.deallocate() }
+
+    /// Starts the second send thread (when configured). Loop thread, at start.
+    func start() { pass?.startThread() }
+
+    /// Ends the second send thread. Loop thread, after the last pass.
+    func stop() { pass?.stopThread() }
 
     /// Queues a frame for a session. On the fan-out path: nothing is allocated here.
     func send(_ s: Session, _ f: Frame, now: Double = Timestamp.monotonicSeconds()) {
@@ -107,6 +125,10 @@ final class Sender: LoopConfined {
         // allocate a fresh buffer every pass (the copy still shares the old one).
         swap(&flushList, &flushing)
         defer { flushing.removeAll(keepingCapacity: true) }
+        if let pass, pass.hasThread, flushing.count >= parallelFrom {
+            flushInParallel(pass)
+            return
+        }
         for s in flushing {
             s.flushPending = false
             if s.closed || s.broken || s.outbox.isWaiting { continue }
@@ -116,6 +138,62 @@ final class Sender: LoopConfined {
                 continue
             }
             _ = flush(s, inCallback: false)
+        }
+    }
+
+    /// A big pass: gathers each free session's next write, lets two threads send them
+    /// (`SendPass.run`), then carries out every result here, as `write` does for its own.
+    private func flushInParallel(_ pass: SendPass) {
+        assertOnLoop()
+        pass.reset()
+        defer { gathered.removeAll(keepingCapacity: true) }
+        for s in flushing {
+            s.flushPending = false
+            if s.closed || s.broken || s.outbox.isWaiting { continue }
+            if lws_partial_buffered(s.wsi) != 0 {
+                requestWritable(s)
+                continue
+            }
+            if let frames = s.outbox.peekWrite(maxBytes: writeChunk), frames.count <= maxFramesPerJob {
+                pass.add(fd: lws_get_socket_fd(s.wsi), frames: frames)
+                gathered.append(s)
+            } else {
+                _ = flush(s, inCallback: false)
+            }
+        }
+        pass.run()
+        metrics.parallelPasses += 1
+        for (i, s) in gathered.enumerated() {
+            // Only appends can have reached these outboxes since the gathering (a resync
+            // snapshot of a session flushed above is its own): their first `frames` are
+            // the ones sent.
+            let job = pass.jobs[i]
+            let frames = Int(job.iov_count)
+            if frames > 1 {
+                metrics.coalescedWrites += 1
+                metrics.coalescedFrames += frames
+            }
+            if job.result == job.length {
+                s.outbox.wrote(frames)
+                metrics.directWrites += 1
+                if s.outbox.hasWork { _ = flush(s, inCallback: false) }
+            } else if job.result < 0 {
+                let e = job.err
+                if !(e == EAGAIN || e == EWOULDBLOCK || e == EINTR) { s.broken = true }
+                requestWritable(s)
+            } else {
+                metrics.partialWrites += 1
+                let rest = job.length - job.result
+                if Frame.headroom + rest > scratch.count {
+                    scratch.deallocate()
+                    scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Frame.headroom + rest, alignment: 16)
+                }
+                let restStart = scratch.baseAddress! + Frame.headroom
+                pass.copyUnsent(job: i, into: restStart)
+                s.outbox.wrote(frames)
+                if seatcast_lws_write_raw(s.wsi, restStart.assumingMemoryBound(to: UInt8.self), rest) < 0 { s.broken = true }
+                requestWritable(s)
+            }
         }
     }
 

@@ -36,7 +36,8 @@ public final class Server: @unchecked Sendable {
         let metrics = Metrics()
         let entry = LoopEntry(loopThread: thread)
         let gate = CommandGate(loopThread: thread)
-        let sender = Sender(policy: Outbox.Policy(config.limits), metrics: metrics, loopThread: thread)
+        let sender = Sender(policy: Outbox.Policy(config.limits), metrics: metrics, loopThread: thread,
+                            parallelFrom: ProcessInfo.processInfo.activeProcessorCount > 1 ? config.parallelSendFrom : nil)
         let trips = TripRouter(config: config, backend: backend, entry: entry, sender: sender, metrics: metrics,
                                loopThread: thread)
         sender.trips = trips

@@ -32,6 +32,10 @@ public struct ServerConfig: Sendable {
     /// Run lws on libev (epoll) instead of its built-in poll(): poll() walks every
     /// connection on every loop pass. Falls back to poll() when the libev plugin is missing.
     public var useEpoll = true
+    /// Flush passes with at least this many sessions to write (a fan-out) are written by
+    /// two threads, the loop and one send thread; nil: the loop alone. Never on a one-CPU
+    /// machine.
+    public var parallelSendFrom: Int? = 32
     /// How the server logs (one line per notable thing). Called on the loop thread.
     public var log: @Sendable (String) -> Void = { _ in }
     /// Extra Prometheus text appended to /metrics (for example the store's counters).

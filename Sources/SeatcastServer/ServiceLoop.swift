@@ -51,6 +51,8 @@ final class ServiceLoop: LoopConfined {
         entry.context.store(Int(bitPattern: UnsafeRawPointer(ctx)), ordering: .releasing)
         ready(lws.port, lws.eventLoopName)
         config.log("listening on port \(lws.port) (\(lws.eventLoopName))")
+        sender.start()
+        defer { sender.stop() }
 
         while true {
             if !lws.service() { break }

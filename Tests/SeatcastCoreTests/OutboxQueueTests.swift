@@ -30,6 +30,27 @@ struct OutboxQueueTests {
         #expect(!h.ob.hasWork)
     }
 
+    /// `peekWrite` is `next`'s `.write` without taking a step: the same frames when the
+    /// next step is a write, nil for idle, a pending resync snapshot or a close; it leaves a
+    /// resync request in place (where `next` takes it).
+    @Test func peekWriteMatchesNextWithoutTakingAStep() {
+        let h = OutboxHarness(cap: 10_000)
+        #expect(h.ob.peekWrite(maxBytes: 250) == nil)
+        for i in 1...3 { _ = h.push(frame("m\(i)")) }
+        #expect(h.ob.peekWrite(maxBytes: 250).map { $0.map(label) } == ["m1", "m2"])
+        #expect(h.ob.peekWrite(maxBytes: 1).map { $0.map(label) } == ["m1"])
+        #expect(h.next(250) == .write(["m1", "m2"]))
+        h.ob.wrote(3)
+        #expect(h.resync(tripId: "T1"))
+        #expect(h.ob.peekWrite(maxBytes: 250) == nil)
+        #expect(h.next() == .snapshot("T1"))
+        #expect(h.next() == .idle)
+        _ = h.push(frame("m4"))
+        h.close(1013)
+        #expect(h.ob.peekWrite(maxBytes: 250) == nil)
+        #expect(h.next() == .close(1013))
+    }
+
     /// `wrote(n)` may report fewer frames than the step offered; the rest comes next.
     @Test func wroteFewerThanOffered() {
         let h = OutboxHarness(cap: 10_000)

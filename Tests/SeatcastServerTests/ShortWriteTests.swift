@@ -20,7 +20,10 @@ import Glibc
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct ShortWriteTests {
     /// Several subscribers reading slowly and irregularly, random traffic (reserves and releases with ids of random length, pings, subscribes to trips whose snapshots range from under 1 KB to tens of KB), lws pings every second: every subscriber receives exactly its stream, and a final stop delivers 1001 after all queued data.
-    @Test func everySubscriberReceivesExactlyItsStream() throws {
+    /// Twice: with the loop writing alone, and with every pass of two or more sessions
+    /// written by two threads (`SendPass`), whose short writes the loop carries out after.
+    @Test(arguments: [nil, 2] as [Int?])
+    func everySubscriberReceivesExactlyItsStream(parallelSendFrom: Int?) throws {
         let seed = UInt64.random(in: 0...UInt64.max)
         let db = TestDatabase.shared
         // 8, 24, 200 and 600 seats: snapshots from under 1 KB to over 30 KB.
@@ -29,6 +32,7 @@ struct ShortWriteTests {
             $0.socketSendBuffer = 2048
             // Random traffic holds many seats per connection: no hold quota here.
             $0.maxHeld = 0
+            $0.parallelSendFrom = parallelSendFrom
             $0.pingSeconds = 1
             $0.hangupSeconds = 30
             $0.limits.messagesPerSecond = 100_000
@@ -79,6 +83,7 @@ struct ShortWriteTests {
             try server.metric("seatcast_messages_received_total") >= before + Double(sentAtEnd)
         }
         let partialWrites = try server.metric("seatcast_partial_writes_total")
+        let parallelPasses = try server.metric("seatcast_parallel_flushes_total")
         let metricsText = try server.http("GET", "/metrics").body
         let stopDone = DispatchSemaphore(value: 0)
         Thread {
@@ -95,6 +100,11 @@ struct ShortWriteTests {
         }
         // The short-write path ran (and was not just possible).
         #expect(partialWrites > 0, "seatcast_partial_writes_total is \(partialWrites)")
+        if parallelSendFrom == nil {
+            #expect(parallelPasses == 0)
+        } else {
+            #expect(parallelPasses > 0, "no pass was written by two threads")
+        }
         // lws's own PING frames went into the streams while data flowed.
         let pings = users.reduce(0) { $0 + $1.client.pingsAnswered }
         #expect(pings > 0, "no client got a ping from lws")
