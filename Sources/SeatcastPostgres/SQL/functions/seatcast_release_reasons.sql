@@ -3,7 +3,8 @@
 --
 -- What: the reason field of seat_released events that seatcast_apply writes. (The
 --   statement trigger applies the same rule to the old rows of other writers.)
--- Called by: seatcast_apply, for the seats a release frees (group and one by one).
+-- Called by: seatcast_apply_bulk_releases (group) and seatcast_apply_release (one by
+--   one), for the seats a release frees; seatcast_release_seats.
 -- Lock order: none: it reads no table.
 -- NOTIFY: none.
 CREATE OR REPLACE FUNCTION seatcast_release_reasons(p_until timestamptz[]) RETURNS text[]

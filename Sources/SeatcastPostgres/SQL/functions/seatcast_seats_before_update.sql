@@ -5,7 +5,7 @@
 --   record of who booked), keeps held_at (when the seat's current hold began: set when
 --   the seat becomes held, changes holder, or is taken again after its hold ran out; kept
 --   while the same hold goes on, through extends and re-reserves; cleared otherwise; the
---   cap of extend, see seatcast_apply), counts versions (`version` rises by one per change of
+--   cap of extend, see seatcast_apply_extend), counts versions (`version` rises by one per change of
 --   status, holder or until: the statement trigger writes an event only for rows whose
 --   version changed), remembers holds that ended by expiry in expired_holds, with their
 --   owner (a late confirm then says hold_expired, to that owner only), and keeps bookings equal to the booked seats.

@@ -4,11 +4,13 @@
 -- trip has every seat listed (or p_seats is NULL).
 --
 -- What: one place for the unknown_trip and unknown_seat answers of seatcast_apply.
--- Called by: seatcast_apply, for a reserve, confirm or release that did not get every
---   seat it asked for (never on the path of a request that succeeds).
+-- Called by: seatcast_apply (part 3: a reserve over its quota) and its op functions
+--   seatcast_apply_reserve, seatcast_apply_confirm, seatcast_apply_release and
+--   seatcast_apply_extend, for a request that did not get every seat it asked for (never
+--   on the path of a request that succeeds); seatcast_release_seats, first.
 -- Lock order: none: it reads trips and seats without locking them. VOLATILE (the
 --   default), so each of its statements sees what committed before it, as it would
---   inline in seatcast_apply.
+--   inline in its caller.
 -- NOTIFY: none.
 CREATE OR REPLACE FUNCTION seatcast_unknown_names(p_trip text, p_seats text[])
 RETURNS TABLE (outcome text, seat_list text[]) LANGUAGE plpgsql AS $$
