@@ -66,7 +66,7 @@ for side in $order; do
   case "$side" in
     seatcast)
       p=$port
-      DATABASE_URL="$url" "$bin" serve --port "$p" --host 127.0.0.1 --rate-limit 1000000 >/dev/null 2>&1 &
+      DATABASE_URL="$url" "$bin" serve --port "$p" --host 127.0.0.1 --rate-limit 1000000 --max-held 0 >/dev/null 2>&1 &
       server=$! ;;
     gohub)
       p=$((port + 100))

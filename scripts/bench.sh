@@ -11,7 +11,8 @@
 #   BENCH_HANDSHAKES (256)   connection handshakes the load client keeps in flight at once
 #   BENCH_STORM ("10000:2000:5:30")   storm: CLIENTS:ACTORS:JOIN_WINDOW_SECONDS:SALE_SECONDS on a
 #                                      500 x 100 trip (opt-in: BENCH_SCENARIOS=storm)
-#   BENCH_SCENARIOS ("idle fanout reserves best stampede")   which ones, in this order (storm: opt-in)
+#   BENCH_SCENARIOS ("idle fanout reserves tokens best stampede")   which ones, in this order (storm: opt-in)
+#   BENCH_MAX_HELD (1000)   the server's --max-held (the quota is checked, not reached)
 # idle runs first, on a fresh server: after a bigger run the allocator would reuse freed
 # memory and hide the per-connection cost.
 set -euo pipefail
@@ -36,7 +37,7 @@ else
   fanouts=${BENCH_FANOUT:-2000:25 8000:6 19000:2}
   events_arg=(--seconds "${BENCH_FANOUT_SECONDS:-20}")
 fi
-scenarios=${BENCH_SCENARIOS:-idle fanout reserves best stampede}
+scenarios=${BENCH_SCENARIOS:-idle fanout reserves tokens best stampede}
 
 "$bin" migrate --database-url "$url" >/dev/null
 n=0
@@ -51,9 +52,16 @@ done
 case " $scenarios " in
   *" storm "*) "$bin" trip create storm --name "storm 500 x 100" --rows 500 --cols 100 --database-url "$url" >/dev/null ;;
 esac
-DATABASE_URL="$url" "$bin" serve --port "$port" --host 127.0.0.1 --rate-limit 1000000 >/dev/null 2>&1 &
-server=$!
-for i in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+# The hold quota stays on (checked on every reserve) but above what a load connection
+# holds (`reserves` keeps up to BENCH_INFLIGHT seats per connection in flight).
+serve_args=(--port "$port" --host 127.0.0.1 --rate-limit 1000000 --max-held "${BENCH_MAX_HELD:-1000}")
+start_server() {
+  DATABASE_URL="$url" "$bin" serve "${serve_args[@]}" "$@" >/dev/null 2>&1 &
+  server=$!
+  for i in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+stop_server() { kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; server=""; }
+start_server
 common=(--url "ws://127.0.0.1:$port" --handshakes "${BENCH_HANDSHAKES:-256}")
 echo "machine: $(nproc) cores, $(uname -r), open files $(ulimit -Hn) (hard); seatcast $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 for s in $scenarios; do
@@ -70,6 +78,16 @@ for s in $scenarios; do
     reserves)
       "$bin" bench reserves "${common[@]}" --trip res \
         --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
+    tokens)
+      # reserves again with buyer tokens (one per load connection): the server restarted
+      # with a token secret, every connection verified at its handshake, holds owned by a sub.
+      secret=bench-token-secret-0123456789abcdef0123456789
+      stop_server
+      SEATCAST_TOKEN_SECRET=$secret start_server
+      "$bin" bench reserves "${common[@]}" --trip res --token-secret "$secret" \
+        --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}"
+      stop_server
+      start_server ;;
     best)
       "$bin" bench best "${common[@]}" --trip best --connections "${BENCH_BEST_CONNECTIONS:-64}" \
         --count "${BENCH_BEST_COUNT:-2}" --duration "${BENCH_DURATION:-10}" ;;
