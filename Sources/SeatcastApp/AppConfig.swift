@@ -35,8 +35,8 @@ public struct AppConfig: Sendable {
     public var buyerConfirm = false
     /// `--max-held` (env MAX_HELD): seats one holder may hold at once; 0 = no quota.
     public var maxHeld = 10
-    /// Clock skew tolerated on token times, seconds. 30 (the documented value); only tests
-    /// change it, to watch an expiry without waiting 30 s.
+    /// Clock skew tolerated on token times, seconds (env TOKEN_SKEW, 0 to 300): 30, the
+    /// documented value; tests make it small to watch an expiry without waiting 30 s.
     public var tokenSkew = BuyerToken.defaultSkew
 
     /// The shortest token secret accepted: 32 bytes, HMAC-SHA256's output size (RFC 7518
@@ -51,7 +51,8 @@ public struct AppConfig: Sendable {
     /// The environment's settings over the defaults: DATABASE_URL, PORT, HOLD_TTL, MAX_HOLD,
     /// PUBLIC_DIR, ALLOWED_ORIGINS (comma-separated), HOST, RATE_LIMIT (messages per second
     /// per connection; the burst becomes twice that), RETAIN_EVENTS, RETAIN_MINUTES, MAX_HELD
-    /// (0 or more), SEATCAST_API_KEY, SEATCAST_TOKEN_SECRET (set but empty is refused too).
+    /// (0 or more), TOKEN_SKEW (0 to 300 s), SEATCAST_API_KEY, SEATCAST_TOKEN_SECRET (set but
+    /// empty is refused too), SEATCAST_SEND_THREADS (1: one thread writes).
     public static func fromEnvironment(_ env: [String: String]) throws -> AppConfig {
         guard let url = env["DATABASE_URL"], !url.isEmpty else {
             throw ConfigError("DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
@@ -85,6 +86,10 @@ public struct AppConfig: Sendable {
         if let m = env["MAX_HELD"] {
             guard let v = Int(m), v >= 0 else { throw ConfigError("MAX_HELD must be a whole number, 0 or more, got \(m)") }
             c.maxHeld = v
+        }
+        if let k = env["TOKEN_SKEW"] {
+            guard let v = Double(k), v >= 0, v <= 300 else { throw ConfigError("TOKEN_SKEW must be 0 to 300 seconds, got \(k)") }
+            c.tokenSkew = v
         }
         c.apiKey = env["SEATCAST_API_KEY"]
         c.tokenSecret = env["SEATCAST_TOKEN_SECRET"]

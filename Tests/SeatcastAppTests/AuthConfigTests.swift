@@ -19,13 +19,15 @@ struct AuthConfigTests {
         #expect(c.tokenSecret?.utf8.count == 32)
         #expect(c.maxHeld == 0)
         #expect(try AppConfig.fromEnvironment(url).maxHeld == 10)
+        #expect(try AppConfig.fromEnvironment(url).tokenSkew == 30)
+        #expect(try AppConfig.fromEnvironment(url.merging(["TOKEN_SKEW": "1.5"]) { $1 }).tokenSkew == 1.5)
         #expect(try AppConfig.fromEnvironment(url).tokenSecret == nil)
     }
 
-    /// A key that is not a token68 (or empty), a secret under 32 bytes (or empty), a negative MAX_HELD: refused, secret not echoed.
+    /// A key that is not a token68 (or empty), a secret under 32 bytes (or empty), a negative MAX_HELD, a TOKEN_SKEW outside 0-300 s: refused, secret not echoed.
     @Test(arguments: [["SEATCAST_API_KEY": ""], ["SEATCAST_API_KEY": "has space"], ["SEATCAST_API_KEY": "k=x"],
                       ["SEATCAST_TOKEN_SECRET": ""], ["SEATCAST_TOKEN_SECRET": "31-bytes-secret-0123456789abcde"],
-                      ["MAX_HELD": "-1"], ["MAX_HELD": "ten"]])
+                      ["MAX_HELD": "-1"], ["MAX_HELD": "ten"], ["TOKEN_SKEW": "-1"], ["TOKEN_SKEW": "301"], ["TOKEN_SKEW": "soon"]])
     func refused(env: [String: String]) {
         do {
             _ = try AppConfig.fromEnvironment(url.merging(env) { $1 })
