@@ -34,7 +34,7 @@ struct AuthConfigTests {
             Issue.record("accepted \(env)")
         } catch {
             let text = "\(error)"
-            for (k, v) in env where k != "MAX_HELD" && v.count > 3 { #expect(!text.contains(v), "\(text)") }
+            for (k, v) in env where k.hasPrefix("SEATCAST_") && v.count > 3 { #expect(!text.contains(v), "\(text)") }
         }
     }
 
