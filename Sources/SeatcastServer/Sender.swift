@@ -129,16 +129,22 @@ final class Sender: LoopConfined {
             flushInParallel(pass)
             return
         }
-        for s in flushing {
-            s.flushPending = false
-            if s.closed || s.broken || s.outbox.isWaiting { continue }
-            if lws_partial_buffered(s.wsi) != 0 {
-                // lws still holds the rest of an earlier write; it asks for POLLOUT itself.
-                requestWritable(s)
-                continue
-            }
+        for s in flushing where takeFromFlushList(s) {
             _ = flush(s, inCallback: false)
         }
+    }
+
+    /// Takes `s` off the flush list; whether it may be written to now (open, not waiting
+    /// for WRITEABLE, lws holding none of its bytes).
+    private func takeFromFlushList(_ s: Session) -> Bool {
+        s.flushPending = false
+        if s.closed || s.broken || s.outbox.isWaiting { return false }
+        if lws_partial_buffered(s.wsi) != 0 {
+            // lws still holds the rest of an earlier write; it asks for POLLOUT itself.
+            requestWritable(s)
+            return false
+        }
+        return true
     }
 
     /// A big pass: gathers each free session's next write, lets two threads send them
@@ -147,13 +153,7 @@ final class Sender: LoopConfined {
         assertOnLoop()
         pass.reset()
         defer { gathered.removeAll(keepingCapacity: true) }
-        for s in flushing {
-            s.flushPending = false
-            if s.closed || s.broken || s.outbox.isWaiting { continue }
-            if lws_partial_buffered(s.wsi) != 0 {
-                requestWritable(s)
-                continue
-            }
+        for s in flushing where takeFromFlushList(s) {
             if let frames = s.outbox.peekWrite(maxBytes: writeChunk), frames.count <= maxFramesPerJob {
                 pass.add(fd: lws_get_socket_fd(s.wsi), frames: frames)
                 gathered.append(s)

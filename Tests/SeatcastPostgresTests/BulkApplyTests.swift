@@ -33,17 +33,7 @@ import Testing
             commands.append(c)
             sessions.append(s)
         }
-        func on(_ trip: String) -> [Command] {
-            commands.map {
-                switch $0 {
-                case let .reserve(_, s, h): return .reserve(tripId: trip, seats: s, hold: h)
-                case let .release(_, s, h): return .release(tripId: trip, seats: s, hold: h)
-                case let .confirm(_, s, h): return .confirm(tripId: trip, seats: s, hold: h)
-                case let .extend(_, h, s): return .extend(tripId: trip, hold: h, seconds: s)
-                case let .releaseSeats(_, s): return .releaseSeats(tripId: trip, seats: s)
-                }
-            }
-        }
+        func on(_ trip: String) -> [Command] { commands.map { $0.on(trip) } }
         let bulkTrip = try db.createTrip(), seqTrip = try db.createTrip()
         let conn = try db.connect()
         let store = SeatStore(conn)
@@ -113,17 +103,7 @@ import Testing
             default: return buyer("\(trip)-\(s)", max: 10)
             }
         }
-        func on(_ trip: String, _ r: Range<Int>) -> [Command] {
-            commands[r].map {
-                switch $0 {
-                case let .reserve(_, s, h): return .reserve(tripId: trip, seats: s, hold: h)
-                case let .release(_, s, h): return .release(tripId: trip, seats: s, hold: h)
-                case let .confirm(_, s, h): return .confirm(tripId: trip, seats: s, hold: h)
-                case let .extend(_, h, s): return .extend(tripId: trip, hold: h, seconds: s)
-                case let .releaseSeats(_, s): return .releaseSeats(tripId: trip, seats: s)
-                }
-            }
-        }
+        func on(_ trip: String, _ r: Range<Int>) -> [Command] { commands[r].map { $0.on(trip) } }
         let bulkTrip = try db.createTrip(), seqTrip = try db.createTrip()
         let conn = try db.connect()
         let store = SeatStore(conn)
@@ -222,6 +202,19 @@ import Testing
         case let .reserved(seats, _): return "reserved \(seats)"
         case let .extended(seats, _): return "extended \(seats)"
         default: return "\(o)"
+        }
+    }
+}
+
+private extension Command {
+    /// The same command on another trip.
+    func on(_ trip: String) -> Command {
+        switch self {
+        case let .reserve(_, s, h): return .reserve(tripId: trip, seats: s, hold: h)
+        case let .release(_, s, h): return .release(tripId: trip, seats: s, hold: h)
+        case let .confirm(_, s, h): return .confirm(tripId: trip, seats: s, hold: h)
+        case let .extend(_, h, s): return .extend(tripId: trip, hold: h, seconds: s)
+        case let .releaseSeats(_, s): return .releaseSeats(tripId: trip, seats: s)
         }
     }
 }
