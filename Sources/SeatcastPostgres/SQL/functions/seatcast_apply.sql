@@ -122,22 +122,10 @@ BEGIN
     INTO v_one_by_one;
 
   IF NOT v_one_by_one THEN
-    -- 1. Group '{{grp_single_seat_reserve}}', all at once (seatcast_apply_bulk_reserves).
+    -- 1. Group '{{grp_single_seat_reserve}}', all at once (seatcast_apply_bulk_reserves), then
+    -- 2. group '{{grp_listed_release}}', all at once (seatcast_apply_bulk_releases): seatcast_apply_bulk.
     FOR idx, outcome, seat_list, until_ms, v_trip, v_chg_seats, v_chg_kind, v_chg_until, v_chg_reasons IN
-      SELECT * FROM seatcast_apply_bulk_reserves(p_reqs, v_new_until)
-    LOOP
-      RETURN NEXT;
-      IF cardinality(v_chg_seats) > 0 THEN
-        v_ev_trip := v_ev_trip || array_fill(v_trip, ARRAY[cardinality(v_chg_seats)]);
-        v_ev_seat := v_ev_seat || v_chg_seats;
-        v_ev_kind := v_ev_kind || array_fill(v_chg_kind, ARRAY[cardinality(v_chg_seats)]);
-        v_ev_until := v_ev_until || array_fill(v_chg_until, ARRAY[cardinality(v_chg_seats)]);
-        v_ev_reason := v_ev_reason || coalesce(v_chg_reasons, array_fill(NULL::text, ARRAY[cardinality(v_chg_seats)]));
-      END IF;
-    END LOOP;
-    -- 2. Group '{{grp_listed_release}}', all at once (seatcast_apply_bulk_releases).
-    FOR idx, outcome, seat_list, until_ms, v_trip, v_chg_seats, v_chg_kind, v_chg_until, v_chg_reasons IN
-      SELECT * FROM seatcast_apply_bulk_releases(p_reqs)
+      SELECT * FROM seatcast_apply_bulk(p_reqs, v_new_until)
     LOOP
       RETURN NEXT;
       IF cardinality(v_chg_seats) > 0 THEN

@@ -9,7 +9,7 @@
 --   trip or seat are refused before anything changes (unknown_trip / unknown_seat, with
 --   the unknown seats); a seat is released once, for the first request of its hold (with
 --   "own" only a hold of its holder); a request answers released with the seats it freed.
--- Called by: seatcast_apply (part 2), which returns the answers and collects the events
+-- Called by: seatcast_apply_bulk, second, for seatcast_apply (part 2), which returns the answers and collects the events
 --   for its outbox (part 4), in the order of these rows.
 -- Lock order: seat rows only: the held seats of the requests' holds, FOR UPDATE as the
 --   statement reaches them, then the UPDATE of those rows (seatcast_apply's header).

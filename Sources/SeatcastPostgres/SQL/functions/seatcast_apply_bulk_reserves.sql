@@ -12,7 +12,7 @@
 --   unknown_trip. A retry counts only with its holder when it has "own". Every reserve
 --   records its "holder" in seats.hold_owner. No quota check: seatcast_apply calls this
 --   only when no holder could pass its quota here (its part 0).
--- Called by: seatcast_apply (part 1), which returns the answers and collects the events
+-- Called by: seatcast_apply_bulk, first, for seatcast_apply (part 1), which returns the answers and collects the events
 --   for its outbox (part 4), in the order of these rows.
 -- Lock order: seat rows only: the rows taken, then the rows re-held as retries, as the
 --   two UPDATEs reach them (seatcast_apply's header).
