@@ -19,6 +19,37 @@ public final class TestDatabase: Sendable {
         }
     }()
 
+    /// A second database of the same cluster, migrated, that no server ever connects to,
+    /// so no expiry sweep runs there. Every test server sweeps the shared database (up to
+    /// ten times a second), so a hold a store test makes run out (`until` in the past)
+    /// can be released by someone else's sweep before the test acts on it; here it stays
+    /// expired-but-held until the test itself changes it.
+    public static let quiet: TestDatabase = {
+        do {
+            let name = "seatcast_quiet"
+            let admin = try shared.connect()
+            if try admin.exec("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rowCount == 0 {
+                // Another test process on the same cluster may create it first.
+                do { try admin.exec("CREATE DATABASE \(name)") } catch {
+                    if try admin.exec("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rowCount == 0 { throw error }
+                }
+            }
+            return try TestDatabase(url: url(shared.url, database: name), dataDirectory: shared.dataDirectory)
+        } catch {
+            fatalError("TestDatabase.quiet: \(error)")
+        }
+    }()
+
+    /// The connection URL of another database (`database`) of the cluster `base` points at.
+    public static func url(_ base: String, database: String) -> String {
+        if base.hasPrefix("postgres"), var c = URLComponents(string: base) {
+            c.path = "/" + database
+            if let s = c.string { return s }
+        }
+        // key=value form: a later keyword overrides an earlier one.
+        return base + " dbname=" + database
+    }
+
     /// The package root, found from this file's path.
     public static let packageRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
@@ -37,6 +68,12 @@ public final class TestDatabase: Sendable {
             url = try Self.shell([Self.packageRoot + "/scripts/pg.sh", "start", dir, "auto"])
             dataDirectory = try Self.shell([Self.packageRoot + "/scripts/pg.sh", "pgdata", dir])
         }
+        try Application.migrate(databaseURL: url)
+    }
+
+    init(url: String, dataDirectory: String?) throws {
+        self.url = url
+        self.dataDirectory = dataDirectory
         try Application.migrate(databaseURL: url)
     }
 

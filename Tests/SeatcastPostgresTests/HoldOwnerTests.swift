@@ -47,7 +47,7 @@ struct HoldOwnerTests {
 
     /// Another buyer's expired hold is not_held, never hold_expired, before and after the sweep (expired_holds remembers the owner); to its owner it is hold_expired.
     @Test func anotherHoldersExpiredHoldIsNotHeld() throws {
-        let (db, trip) = try connectionAndFreshTrip()
+        let (db, trip) = try quietConnectionAndFreshTrip()
         let u1 = buyer(newHolder()), u2 = buyer(newHolder())
         let h = newHold()
         #expect(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["2A"], hold: h), u1)) != nil)
@@ -91,7 +91,7 @@ struct HoldOwnerTests {
 
     /// hold_owner goes with the hold: set by every kind of reserve, kept while booked, cleared when the seat is freed (release, expiry sweep, by hand in psql).
     @Test func ownerFollowsTheSeat() throws {
-        let (db, trip) = try connectionAndFreshTrip()
+        let (db, trip) = try quietConnectionAndFreshTrip()
         let u = buyer(newHolder())
         let h = newHold()
         _ = try apply(db, [.reserve(tripId: trip, seats: ["5A"], hold: h), .reserve(tripId: trip, seats: .best(count: 2, together: true), hold: h),

@@ -11,8 +11,8 @@ import Testing
 struct ReleaseSeatsTests {
     /// release_seats frees held and booked seats whoever holds them and leaves available ones alone: the answer lists the seats freed (row/column order), each gets a seat_released event (reason released; expired for a hold that had run out), bookings and owners go, the audit stays clean and the outbox replays to the seats.
     @Test func freesHeldAndBookedSeats() throws {
-        let (db, trip) = try connectionAndFreshTrip()
-        let initial = try TestDatabase.shared.snapshot(trip)
+        let (db, trip) = try quietConnectionAndFreshTrip()
+        let initial = try TestDatabase.quiet.snapshot(trip)
         let u = buyer(newHolder())
         let h = newHold(), g = newHold()
         _ = try apply(db, [.reserve(tripId: trip, seats: ["1A", "1B", "2A"], hold: h)], u)
@@ -33,7 +33,7 @@ struct ReleaseSeatsTests {
         #expect(try db.exec("SELECT count(*) FROM bookings WHERE trip_id = $1", [trip]).int(0, 0) == 0)
         #expect(try db.exec("SELECT count(*) FROM seatcast_audit($1)", [trip]).int(0, 0) == 0)
         let map = replay(initial, try allEvents(db, trip))
-        #expect(map.snapshot.seats.map(\.status) == (try TestDatabase.shared.snapshot(trip)).seats.map(\.status))
+        #expect(map.snapshot.seats.map(\.status) == (try TestDatabase.quiet.snapshot(trip)).seats.map(\.status))
         // Nothing left to free: released, no seats, no events.
         #expect(try apply(db, .releaseSeats(tripId: trip, seats: ["1A"])) == .released(seats: []))
         #expect(try lastSeq(db, trip) == seq + 3)

@@ -3,14 +3,7 @@ import Foundation
 import SeatcastTesting
 
 /// A connection URL for another database of the test cluster.
-func databaseURL(_ base: String, database: String) -> String {
-    if base.hasPrefix("postgres"), var c = URLComponents(string: base) {
-        c.path = "/" + database
-        if let s = c.string { return s }
-    }
-    // key=value form: a later keyword overrides an earlier one.
-    return base + " dbname=" + database
-}
+func databaseURL(_ base: String, database: String) -> String { TestDatabase.url(base, database: database) }
 
 /// Creates an empty database, runs `body` with its URL, then drops it.
 func withScratchDatabase<T>(_ body: (String) throws -> T) throws -> T {

@@ -207,7 +207,7 @@ struct SeatStoreApplyTests {
 
     /// An expired hold's seat is taken by another hold at once (a seat_locked event), and the first hold's confirm is rejected hold_expired.
     @Test func expiredHoldIsTakenOver() throws {
-        let (db, trip) = try connectionAndFreshTrip()
+        let (db, trip) = try quietConnectionAndFreshTrip()
         let first = newHold(), second = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["6C"], hold: first))
         try expireHold(db, trip, "6C")
@@ -228,7 +228,7 @@ struct SeatStoreApplyTests {
 
     /// A multi-seat reserve may take an expired seat together with available ones.
     @Test func multiSeatTakesExpiredSeat() throws {
-        let (db, trip) = try connectionAndFreshTrip()
+        let (db, trip) = try quietConnectionAndFreshTrip()
         let first = newHold(), second = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["2B"], hold: first))
         try expireHold(db, trip, "2B")
@@ -240,7 +240,7 @@ struct SeatStoreApplyTests {
 
     /// A confirm after expiry succeeds while the seat is still held by that hold.
     @Test func confirmOfExpiredButStillHeldSeat() throws {
-        let (db, trip) = try connectionAndFreshTrip()
+        let (db, trip) = try quietConnectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["8C"], hold: hold))
         try expireHold(db, trip, "8C")
@@ -250,7 +250,7 @@ struct SeatStoreApplyTests {
 
     /// Releasing an expired hold records reason expired, and a later confirm by that hold is rejected hold_expired.
     @Test func releaseOfExpiredHold() throws {
-        let (db, trip) = try connectionAndFreshTrip()
+        let (db, trip) = try quietConnectionAndFreshTrip()
         let hold = newHold()
         _ = try apply(db, .reserve(tripId: trip, seats: ["4A", "4B"], hold: hold))
         try expireHold(db, trip, "4A")

@@ -23,7 +23,15 @@ func connectionAndFreshTrip(rows: Int = 12, cols: Int = 4) throws -> (db: PGConn
     (try TestDatabase.shared.connect(), try TestDatabase.shared.createTrip(rows: rows, cols: cols))
 }
 
-/// Ends the hold on `seat` a second ago, as time would, without releasing it (no sweep runs).
+/// A connection to the quiet database (`TestDatabase.quiet`: no server sweeps it) and a
+/// fresh trip there: for tests that make a hold run out with `expireHold` and then act on
+/// it while it is still held.
+func quietConnectionAndFreshTrip(rows: Int = 12, cols: Int = 4) throws -> (db: PGConnection, trip: String) {
+    (try TestDatabase.quiet.connect(), try TestDatabase.quiet.createTrip(rows: rows, cols: cols))
+}
+
+/// Ends the hold on `seat` a second ago, as time would, without releasing it. Only on the
+/// quiet database (`quietConnectionAndFreshTrip`) does no sweep release it meanwhile.
 func expireHold(_ db: PGConnection, _ trip: String, _ seat: String) throws {
     try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = $2", [trip, seat])
 }
