@@ -82,15 +82,15 @@ struct TriggerTests {
         #expect(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["3D"], hold: newHold()))) != nil)
     }
 
-    /// Releasing by hand a seat whose hold has expired records reason expired; booking by hand clears until.
+    /// Releasing by hand a seat whose hold has expired records reason expired; booking by hand clears until. (On the quiet database: a sweep would release the seat first.)
     @Test func plainSQLReasonsAndBooking() throws {
-        let (db, trip) = try connectionAndFreshTrip()
+        let (db, trip) = try quietConnectionAndFreshTrip()
         _ = try apply(db, .reserve(tripId: trip, seats: ["7A", "7B"], hold: newHold()))
-        try TestDatabase.shared.sql("""
+        try TestDatabase.quiet.sql("""
             UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '7A'
             """, [trip])
-        try TestDatabase.shared.sql("UPDATE seats SET status = 'available' WHERE trip_id = $1 AND seat_no = '7A'", [trip])
-        try TestDatabase.shared.sql("UPDATE seats SET status = 'booked' WHERE trip_id = $1 AND seat_no = '7B'", [trip])
+        try TestDatabase.quiet.sql("UPDATE seats SET status = 'available' WHERE trip_id = $1 AND seat_no = '7A'", [trip])
+        try TestDatabase.quiet.sql("UPDATE seats SET status = 'booked' WHERE trip_id = $1 AND seat_no = '7B'", [trip])
         let events = try allEvents(db, trip)
         #expect(events.map(\.seq) == [1, 2, 3, 4, 5])
         #expect(events[3] == TripEvent(tripId: trip, seq: 4, seatNo: "7A", kind: .released, reason: "expired"))
