@@ -53,7 +53,14 @@ extension LWSHeader {
         var i: Int32 = 0
         while i < 64 {
             let n = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i)
-            guard n > 0 else { return nil }
+            if n <= 0 {
+                // 0 is both "no such argument" and an empty one (`?&token=`); only the copy
+                // tells them apart (-1: none). An empty one must not hide the arguments after it.
+                var probe: CChar = 0
+                guard lws_hdr_copy_fragment(wsi, &probe, 1, WSI_TOKEN_HTTP_URI_ARGS, i) == 0 else { return nil }
+                i += 1
+                continue
+            }
             var buf = [CChar](repeating: 0, count: Int(n) + 1)
             let copied = lws_hdr_copy_fragment(wsi, &buf, Int32(buf.count), WSI_TOKEN_HTTP_URI_ARGS, i)
             guard copied >= 0 else { return nil }

@@ -101,6 +101,21 @@ struct AuthHandshakeTests {
         }
     }
 
+    /// An empty query argument before `token` (`?&token=`, `?a=1&&token=`) hides no token:
+    /// a bad one is still 401 under --public-read (not a public reader), a good one still a buyer.
+    @Test func emptyQueryArgumentBeforeToken() throws {
+        try TestServer.withTrip(Secured(publicRead: true)) { server, trip throws in
+            let bad = TestTokens.token(secret: TestTokens.otherSecret)
+            for query in ["?&token=\(bad)", "?compact&&token=\(bad)"] {
+                let r = try handshake(server, "/ws/trips/\(trip)\(query)")
+                #expect(r?.status == 401, "\(query) -> \(r.map { "\($0.status)" } ?? "nothing")")
+            }
+        }
+        try TestServer.withTrip(Secured()) { server, trip throws in
+            #expect(try handshake(server, "/ws/trips/\(trip)?&token=\(TestTokens.token())")?.status == 101)
+        }
+    }
+
     /// Open mode ignores a token (version 1 behaviour): any token, good or bad, connects.
     @Test func openModeIgnoresTokens() throws {
         try TestServer.withTrip(.open) { server, trip throws in
