@@ -4,10 +4,12 @@ import CLibWebSockets
 // connection's callbacks (lws frees the headers after the request's callbacks).
 
 enum LWSHeader {
-    /// The header's value, or nil when absent (or longer than any header seatcast reads).
+    /// The header's value, or nil when absent. Every header lws holds is read (its whole
+    /// header space, `max_http_header_data`, is 12 KiB): one read as absent would make a
+    /// 9 KiB `Authorization` no credential (a public reader) rather than a bad one (401).
     static func value(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
         let n = lws_hdr_total_length(wsi, token)
-        guard n > 0, n < 8192 else { return nil }
+        guard n > 0, n <= 16 * 1024 else { return nil }
         var buf = [CChar](repeating: 0, count: Int(n) + 1)
         let copied = lws_hdr_copy(wsi, &buf, Int32(buf.count), token)
         guard copied >= 0 else { return nil }

@@ -116,6 +116,17 @@ struct AuthHandshakeTests {
         }
     }
 
+    /// An `Authorization` header too long to be a token (over 8 KiB, within lws's 12 KiB of
+    /// headers) is a bad credential, 401, not a missing one (a public reader).
+    @Test func oversizedAuthorizationIs401() throws {
+        try TestServer.withTrip(Secured(publicRead: true)) { server, trip throws in
+            let big = "Bearer " + String(repeating: "a", count: 9000)
+            #expect(try handshake(server, "/ws/trips/\(trip)", headers: ["Authorization": big])?.status == 401)
+            let raw = try RawHTTP.exchange(port: server.port, AuthHTTPTests.request("GET", "/api/trips/\(trip)", body: nil, authorization: big), timeout: 5)
+            #expect(raw.responses().first?.status == 401)
+        }
+    }
+
     /// Open mode ignores a token (version 1 behaviour): any token, good or bad, connects.
     @Test func openModeIgnoresTokens() throws {
         try TestServer.withTrip(.open) { server, trip throws in
