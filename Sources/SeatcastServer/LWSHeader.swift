@@ -4,10 +4,12 @@ import CLibWebSockets
 // connection's callbacks (lws frees the headers after the request's callbacks).
 
 enum LWSHeader {
-    /// The header's value, or nil when absent (or longer than any header seatcast reads).
+    /// The header's value, or nil when absent. Every header lws holds is read (its whole
+    /// header space, `max_http_header_data`, is 12 KiB): one read as absent would make a
+    /// 9 KiB `Authorization` no credential (a public reader) rather than a bad one (401).
     static func value(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
         let n = lws_hdr_total_length(wsi, token)
-        guard n > 0, n < 8192 else { return nil }
+        guard n > 0, n <= 16 * 1024 else { return nil }
         var buf = [CChar](repeating: 0, count: Int(n) + 1)
         let copied = lws_hdr_copy(wsi, &buf, Int32(buf.count), token)
         guard copied >= 0 else { return nil }
@@ -53,7 +55,14 @@ extension LWSHeader {
         var i: Int32 = 0
         while i < 64 {
             let n = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i)
-            guard n > 0 else { return nil }
+            if n <= 0 {
+                // 0 is both "no such argument" and an empty one (`?&token=`); only the copy
+                // tells them apart (-1: none). An empty one must not hide the arguments after it.
+                var probe: CChar = 0
+                guard lws_hdr_copy_fragment(wsi, &probe, 1, WSI_TOKEN_HTTP_URI_ARGS, i) == 0 else { return nil }
+                i += 1
+                continue
+            }
             var buf = [CChar](repeating: 0, count: Int(n) + 1)
             let copied = lws_hdr_copy_fragment(wsi, &buf, Int32(buf.count), WSI_TOKEN_HTTP_URI_ARGS, i)
             guard copied >= 0 else { return nil }

@@ -101,6 +101,32 @@ struct AuthHandshakeTests {
         }
     }
 
+    /// An empty query argument before `token` (`?&token=`, `?a=1&&token=`) hides no token:
+    /// a bad one is still 401 under --public-read (not a public reader), a good one still a buyer.
+    @Test func emptyQueryArgumentBeforeToken() throws {
+        try TestServer.withTrip(Secured(publicRead: true)) { server, trip throws in
+            let bad = TestTokens.token(secret: TestTokens.otherSecret)
+            for query in ["?&token=\(bad)", "?compact&&token=\(bad)"] {
+                let r = try handshake(server, "/ws/trips/\(trip)\(query)")
+                #expect(r?.status == 401, "\(query) -> \(r.map { "\($0.status)" } ?? "nothing")")
+            }
+        }
+        try TestServer.withTrip(Secured()) { server, trip throws in
+            #expect(try handshake(server, "/ws/trips/\(trip)?&token=\(TestTokens.token())")?.status == 101)
+        }
+    }
+
+    /// An `Authorization` header too long to be a token (over 8 KiB, within lws's 12 KiB of
+    /// headers) is a bad credential, 401, not a missing one (a public reader).
+    @Test func oversizedAuthorizationIs401() throws {
+        try TestServer.withTrip(Secured(publicRead: true)) { server, trip throws in
+            let big = "Bearer " + String(repeating: "a", count: 9000)
+            #expect(try handshake(server, "/ws/trips/\(trip)", headers: ["Authorization": big])?.status == 401)
+            let raw = try RawHTTP.exchange(port: server.port, AuthHTTPTests.request("GET", "/api/trips/\(trip)", body: nil, authorization: big), timeout: 5)
+            #expect(raw.responses().first?.status == 401)
+        }
+    }
+
     /// Open mode ignores a token (version 1 behaviour): any token, good or bad, connects.
     @Test func openModeIgnoresTokens() throws {
         try TestServer.withTrip(.open) { server, trip throws in
