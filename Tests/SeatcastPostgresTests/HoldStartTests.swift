@@ -18,8 +18,8 @@ func heldAt(_ db: PGConnection, _ trip: String, _ seat: String) throws -> Int64?
 struct HoldStartTests {
     /// A reserve starts the hold (held_at = until - TTL: both from the transaction's now), a retry of it keeps held_at and writes nothing, release, confirm and the sweep clear it.
     @Test func reserveStartsRetryKeepsEndsClear() throws {
-        let db = try TestDatabase.shared.connect()
-        let trip = try TestDatabase.shared.createTrip()
+        let db = try TestDatabase.quiet.connect()
+        let trip = try TestDatabase.quiet.createTrip()
         let a = newHold("a")
         let until = try #require(reservedUntil(try apply(db, .reserve(tripId: trip, seats: ["1A", "1B", "1C"], hold: a))))
         for s in ["1A", "1B", "1C"] { #expect(try heldAt(db, trip, s) == until - defaultTTL) }
@@ -38,7 +38,7 @@ struct HoldStartTests {
         #expect(try heldAt(db, trip, "1A") == nil)
         #expect(try heldAt(db, trip, "1B") == nil)
         try db.exec("UPDATE seats SET until = now() - interval '1 second' WHERE trip_id = $1 AND seat_no = '1C'", [trip])
-        _ = try db.exec("SELECT seatcast_expire(1000)") // (or another test's sweep got there first)
+        _ = try db.exec("SELECT seatcast_expire(1000)") // the quiet database: no other sweep
         #expect(try seatRow(db, trip, "1C").status == "available")
         #expect(try heldAt(db, trip, "1C") == nil)
     }
