@@ -52,9 +52,12 @@ def run(url, trip, hold_ttl, a, b):
     # A preselects the trip through the URL; B picks it in the trip picker.
     a.get(f"{base}/?trip={trip}")
     b.get(f"{base}/")
+    # 30 s: under a loaded machine's first run, the page's first GET /api/trips once got an
+    # empty response (after 7.5 s); the page asks again 3 s after a failed load, which the
+    # default 10 s wait did not leave room for.
     wait(b, f"trip {trip} in the picker",
          lambda drv: drv.find_elements(By.CSS_SELECTOR, f'#trip-select option[value="{trip}"]')
-         and drv.find_element(By.ID, "trip-select").is_enabled())
+         and drv.find_element(By.ID, "trip-select").is_enabled(), timeout=30)
     Select(b.find_element(By.ID, "trip-select")).select_by_value(trip)
     wait_ready(a, trip)
     wait_ready(b, trip)
