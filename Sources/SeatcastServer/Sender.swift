@@ -173,25 +173,18 @@ final class Sender: LoopConfined {
                 metrics.coalescedWrites += 1
                 metrics.coalescedFrames += frames
             }
-            if job.result == job.length {
-                s.outbox.wrote(frames)
-                metrics.directWrites += 1
+            let result = settle(s, frames: frames, length: job.length, sent: job.result, err: job.err) { sent in
+                let room = roomForRest(job.length - sent)
+                pass.copyUnsent(job: i, into: room)
+                return room
+            }
+            switch result {
+            case .complete:
                 if s.outbox.hasWork { _ = flush(s, inCallback: false) }
-            } else if job.result < 0 {
-                let e = job.err
-                if !(e == EAGAIN || e == EWOULDBLOCK || e == EINTR) { s.broken = true }
+            case .blocked:
                 requestWritable(s)
-            } else {
-                metrics.partialWrites += 1
-                let rest = job.length - job.result
-                if Frame.headroom + rest > scratch.count {
-                    scratch.deallocate()
-                    scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Frame.headroom + rest, alignment: 16)
-                }
-                let restStart = scratch.baseAddress! + Frame.headroom
-                pass.copyUnsent(job: i, into: restStart)
-                s.outbox.wrote(frames)
-                if seatcast_lws_write_raw(s.wsi, restStart.assumingMemoryBound(to: UInt8.self), rest) < 0 { s.broken = true }
+            case .failed:
+                s.broken = true
                 requestWritable(s)
             }
         }
@@ -281,32 +274,44 @@ final class Sender: LoopConfined {
             metrics.coalescedFrames += frames.count
         }
         let n = seatcast_send_nonblocking(lws_get_socket_fd(s.wsi), start, length)
-        if n == length {
-            s.outbox.wrote(frames.count)
+        return settle(s, frames: frames.count, length: length, sent: n, err: n < 0 ? errno : 0) { sent in
+            if inScratch { return base + pre + sent }
+            // One frame, which may be larger than the scratch buffer (a large trip's snapshot).
+            let room = roomForRest(length - sent)
+            room.copyMemory(from: start + sent, byteCount: length - sent)
+            return room
+        }
+    }
+
+    /// Carries out what one send() of `length` bytes (`frames` whole frames) did: `sent`
+    /// bytes, or -1 with `err`. All of them: the frames are written. EAGAIN (or EINTR):
+    /// blocked. A short write: `placeRest(sent)` puts the unsent rest in the scratch buffer
+    /// behind `Frame.headroom` (lws_write needs LWS_PRE bytes before it) and returns where;
+    /// lws takes it whole, the frames count as written, and the session waits for
+    /// WRITEABLE. Any other error: failed. Both write paths (`write`, `flushInParallel`).
+    private func settle(_ s: Session, frames: Int, length: Int, sent: Int, err: Int32,
+                        placeRest: (Int) -> UnsafeMutableRawPointer) -> WriteResult {
+        assertOnLoop()
+        if sent == length {
+            s.outbox.wrote(frames)
             metrics.directWrites += 1
             return .complete
         }
-        if n < 0 {
-            let e = errno
-            return e == EAGAIN || e == EWOULDBLOCK || e == EINTR ? .blocked : .failed
-        }
-        // A short write: lws takes the rest (lws_write needs LWS_PRE bytes of headroom).
+        if sent < 0 { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR ? .blocked : .failed }
         metrics.partialWrites += 1
-        let rest = length - n
-        let restStart: UnsafeMutableRawPointer
-        if inScratch {
-            restStart = base + pre + n
-        } else {
-            // One frame, which may be larger than the scratch buffer (a large trip's snapshot).
-            if pre + rest > scratch.count {
-                scratch.deallocate()
-                scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: pre + rest, alignment: 16)
-            }
-            restStart = scratch.baseAddress! + pre
-            restStart.copyMemory(from: start + n, byteCount: rest)
-        }
-        s.outbox.wrote(frames.count)
-        if seatcast_lws_write_raw(s.wsi, restStart.assumingMemoryBound(to: UInt8.self), rest) < 0 { return .failed }
+        let rest = placeRest(sent)
+        s.outbox.wrote(frames)
+        if seatcast_lws_write_raw(s.wsi, rest.assumingMemoryBound(to: UInt8.self), length - sent) < 0 { return .failed }
         return .blocked
+    }
+
+    /// Room for `count` bytes in the scratch buffer, behind `Frame.headroom`; grows it when
+    /// they do not fit (what it held is gone then).
+    private func roomForRest(_ count: Int) -> UnsafeMutableRawPointer {
+        if Frame.headroom + count > scratch.count {
+            scratch.deallocate()
+            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Frame.headroom + count, alignment: 16)
+        }
+        return scratch.baseAddress! + Frame.headroom
     }
 }
