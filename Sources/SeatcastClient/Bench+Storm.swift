@@ -164,10 +164,7 @@ extension Bench {
         }
         r.joined = joinTimes.count
         r.connectFailures = lc.failedCount
-        let sorted = joinTimes.map { $0 * 1000 }.sorted()
-        r.joinP50 = percentile(sorted, 0.5)
-        r.joinP99 = percentile(sorted, 0.99)
-        r.joinMax = sorted.last ?? .nan
+        (r.joinP50, r.joinP99, r.joinMax) = millis(joinTimes)
 
         // The sale: actors reserve and release for `duration`.
         running = true

@@ -29,6 +29,12 @@ public enum Bench {
         return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
 
+    /// p50, p99 and the maximum of durations in seconds, in milliseconds (NaN when empty).
+    static func millis(_ seconds: [Double]) -> (p50: Double, p99: Double, max: Double) {
+        let sorted = seconds.map { $0 * 1000 }.sorted()
+        return (percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.last ?? .nan)
+    }
+
     static func hold(_ i: Int) -> String { "bench-hold-\(String(format: "%012d", i))" }
 
     /// The seat numbers of a trip, from its snapshot (over `url`, with its token if it has one).
@@ -171,10 +177,7 @@ public enum Bench {
         r.clientCPU = ownCPUSeconds() - own0
         r.closed = lc.closedCount - closed0
         r.deliveries = latencies.count
-        let sorted = latencies.map { $0 * 1000 }.sorted()
-        r.p50 = percentile(sorted, 0.5)
-        r.p99 = percentile(sorted, 0.99)
-        r.max = sorted.last ?? .nan
+        (r.p50, r.p99, r.max) = millis(latencies)
         return r
     }
 
@@ -253,9 +256,7 @@ public enum Bench {
             return stopping && outstanding == 0
         }
         r.seconds = Timestamp.monotonicSeconds() - tStart
-        let sorted = latencies.map { $0 * 1000 }.sorted()
-        r.p50 = percentile(sorted, 0.5)
-        r.p99 = percentile(sorted, 0.99)
+        (r.p50, r.p99, _) = millis(latencies)
         return r
     }
 
@@ -342,9 +343,7 @@ public enum Bench {
             return stopping && outstanding == 0 || (lc.connectingCount == 0 && lc.failedCount > 0 && !started)
         }
         r.seconds = Timestamp.monotonicSeconds() - tStart
-        let sorted = latencies.map { $0 * 1000 }.sorted()
-        r.p50 = percentile(sorted, 0.5)
-        r.p99 = percentile(sorted, 0.99)
+        (r.p50, r.p99, _) = millis(latencies)
         return r
     }
 }
