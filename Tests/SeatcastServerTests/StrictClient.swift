@@ -10,11 +10,14 @@ import Glibc
 /// (RFC 6455 section 5.2): FIN set (the server never fragments), RSV bits clear, no mask,
 /// the shortest length encoding, opcode text, ping or close only, control frames of at
 /// most 125 bytes, text that is valid UTF-8 holding one JSON object with a `type`, and
-/// nothing at all after the close frame. Pings are answered. One thread uses it.
+/// nothing at all after the close frame. Pings are answered; pongs are returned.
+/// One thread uses it.
 final class StrictClient: @unchecked Sendable {
     enum Message {
         case text(String, JSON)
         case close(UInt16)
+        /// An answer to the client's own ping, with its payload.
+        case pong([UInt8])
     }
 
     /// Closed exactly once, when the client goes away (see `WSClient.sock`).
@@ -114,6 +117,9 @@ final class StrictClient: @unchecked Sendable {
                 guard len <= 125 else { throw fail("ping of \(len) bytes") }
                 try sendFrame(opcode: 0xA, payload)
                 pingsAnswered += 1
+            case 0xA:
+                guard len <= 125 else { throw fail("pong of \(len) bytes") }
+                out.append(.pong(payload))
             case 0x8:
                 guard len <= 125, len != 1 else { throw fail("close frame of \(len) bytes") }
                 if len >= 2, String(validating: payload[2...], as: UTF8.self) == nil { throw fail("close reason not UTF-8") }
