@@ -14,12 +14,17 @@
 --   table, so a batch of many buyers costs no shared memory (advisory locks would).
 -- Called by: seatcast_apply, first, before any seat row is read or locked.
 -- Lock order: holder rows only, in holder order (text order of the database's
---   collation): INSERT ... ON CONFLICT DO NOTHING in that order (a row another
---   transaction is inserting is waited for, as a lock), then SELECT ... FOR UPDATE in
---   that order. Every transaction takes holder rows first and in this order, and never
---   waits for one while holding a seat or trip row (holders -> seats -> trips), so
---   holder rows never deadlock; a second transaction of the same holder waits here until
---   the first commits.
+--   collation), in one INSERT ... ON CONFLICT DO UPDATE: each row is inserted, or the
+--   existing one locked, atomically (a row another transaction is inserting or has
+--   locked is waited for). Every transaction takes holder rows first and in this order,
+--   and never waits for one while holding a seat or trip row (holders -> seats ->
+--   trips), so holder rows never deadlock; a second transaction of the same holder waits
+--   here until the first commits.
+-- Why not INSERT ... ON CONFLICT DO NOTHING, then SELECT ... FOR UPDATE: rows of buyers
+--   that hold nothing are pruned (seatcast_prune_holders). A SELECT that waited for a
+--   prune's lock finds the row deleted, returns nothing and locks nothing, and the
+--   buyer's transactions no longer take turns (HolderPruneTests: 5-8 reserves won
+--   against a quota of 1). ON CONFLICT DO UPDATE inserts the row afresh instead.
 -- NOTIFY: none.
 CREATE OR REPLACE FUNCTION seatcast_lock_holders(p_reqs jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -32,6 +37,6 @@ BEGIN
   IF v_holders IS NULL THEN
     RETURN;
   END IF;
-  INSERT INTO seat_holders (holder) SELECT h.x FROM unnest(v_holders) AS h(x) ORDER BY h.x ON CONFLICT DO NOTHING;
-  PERFORM 1 FROM seat_holders WHERE holder = ANY (v_holders) ORDER BY holder FOR UPDATE;
+  INSERT INTO seat_holders (holder) SELECT h.x FROM unnest(v_holders) AS h(x) ORDER BY h.x
+    ON CONFLICT (holder) DO UPDATE SET holder = EXCLUDED.holder;
 END $$;
