@@ -63,6 +63,10 @@ public enum Bench {
         /// subscribers that were closed, requests of the actor that did not succeed, and
         /// connections that never opened.
         public var resyncs = 0, closed = 0, actorFailures = 0, connectFailures = 0
+        /// Means over the events, from the request: the actor's answer, and the first and
+        /// the last subscriber's receipt (last - first: how long one event's fan-out took,
+        /// as the load client saw it). Milliseconds.
+        public var replyMs = 0.0, firstMs = 0.0, lastMs = 0.0
         public var description: String {
             var s = "fanout: \(subscribers) subscribers, \(events) events, \(deliveries)/\(expected) deliveries in "
             s += String(format: "%.2f s; latency request->subscriber p50 %.2f ms, p99 %.2f ms, max %.2f ms", seconds, p50, p99, max)
@@ -71,6 +75,7 @@ public enum Bench {
             }
             if let rss = serverRSS { s += String(format: "; server RSS %.1f MB", Double(rss) / 1_048_576) }
             s += String(format: "; load client CPU %.2f s", clientCPU)
+            s += String(format: "; per event (means): actor's answer %.2f ms, first delivery %.2f ms, last %.2f ms", replyMs, firstMs, lastMs)
             let trouble = [(resyncs, "resync snapshots"), (closed, "subscribers closed"),
                            (actorFailures, "actor requests failed"), (connectFailures, "connections failed")]
                 .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
@@ -109,8 +114,14 @@ public enum Bench {
         latencies.reserveCapacity(subscribers * events)
         var lastMessage = 0.0
         var actor = -1
+        var replyAt = [Double](repeating: 0, count: events), firstAt = replyAt, lastAt = replyAt
+        var replies = 0
         lc.onMessage = { i, b in
             if i == actor {
+                if running && replies < events && sent[replies] > 0 {
+                    replyAt[replies] = Timestamp.monotonicSeconds() - sent[replies]
+                    replies += 1
+                }
                 // {"type":"reserved" / "released"; anything else ("rejected", "error") means lost events.
                 if !(b.count > 12 && b[9] == UInt8(ascii: "r") && (b[11] == UInt8(ascii: "s") || b[11] == UInt8(ascii: "l"))) {
                     r.actorFailures += 1
@@ -126,6 +137,8 @@ public enum Bench {
                 if k >= 0 && k < events && sent[k] > 0 {
                     let now = Timestamp.monotonicSeconds()
                     latencies.append(now - sent[k])
+                    if firstAt[k] == 0 { firstAt[k] = now - sent[k] }
+                    lastAt[k] = now - sent[k]
                     lastMessage = now
                 }
             } else if FrameScan.isSnapshot(b) {
@@ -178,6 +191,11 @@ public enum Bench {
         r.closed = lc.closedCount - closed0
         r.deliveries = latencies.count
         (r.p50, r.p99, r.max) = millis(latencies)
+        func meanMs(_ v: [Double]) -> Double {
+            let seen = v.filter { $0 > 0 }
+            return seen.isEmpty ? .nan : seen.reduce(0, +) / Double(seen.count) * 1000
+        }
+        (r.replyMs, r.firstMs, r.lastMs) = (meanMs(replyAt), meanMs(firstAt), meanMs(lastAt))
         return r
     }
 
