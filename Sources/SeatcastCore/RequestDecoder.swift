@@ -66,7 +66,7 @@ public struct RequestDecoder: Sendable {
         guard case .object = json else { return .failure(ProtocolError(.badRequest, "a message must be a JSON object")) }
         var id: String?
         if let rawId = json["id"] {
-            guard case let .string(s) = rawId, s.utf8.count <= 64 else {
+            guard case let .string(s) = rawId, s.unicodeScalars.count <= 64 else {
                 return .failure(ProtocolError(.badRequest, "id must be a string of at most 64 characters"))
             }
             id = s

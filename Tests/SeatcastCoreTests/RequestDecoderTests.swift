@@ -132,6 +132,24 @@ struct RequestDecoderGoldenTests {
         #expect(decode(#"{"type":"ping","id":"p1"}"#) == .success(Request(id: "p1", .ping)))
     }
 
+    /// `id` is at most 64 characters (Unicode scalars), whatever their UTF-8 length: 64
+    /// accented letters or emoji are an id, 65 of anything are not.
+    @Test(arguments: ["i", "é", "🚌", "✓"])
+    func idOfSixtyFourCharacters(_ c: String) {
+        let ok = String(repeating: c, count: 64), over = String(repeating: c, count: 65)
+        var w = JSONWriter()
+        w.beginObject(); w.field("type", "ping"); w.field("id", ok); w.endObject()
+        #expect(RequestDecoder().decode(w.bytes) == .success(Request(id: ok, .ping)))
+        var v = JSONWriter()
+        v.beginObject(); v.field("type", "ping"); v.field("id", over); v.endObject()
+        guard case let .failure(e) = RequestDecoder().decode(v.bytes) else {
+            Issue.record("an id of 65 \(c) was accepted")
+            return
+        }
+        #expect(e.code == .badRequest)
+        #expect(e.message.contains("64 characters"))
+    }
+
     /// A JSON `help` request decodes to help.
     @Test func helpJSON() {
         #expect(decode(#"{"type":"help"}"#) == .success(Request(.help)))
