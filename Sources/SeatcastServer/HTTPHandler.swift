@@ -127,6 +127,12 @@ final class HTTPHandler: LoopConfined {
                 return hold(r)
             }
         }
+        if method != .get, method != .head, route.isAPI,
+           let code = config.policy.decideBeforeBody(r.principal).errorCode {
+            // No credentials where every write needs them: refused before the body is read.
+            respond(r, refusal(code))
+            return hold(r)
+        }
         if method == .post {
             let declared = Int(LWSHeader.value(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?? "") ?? 0
             if declared > config.limits.maxMessageBytes {

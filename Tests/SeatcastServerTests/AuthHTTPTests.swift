@@ -52,6 +52,44 @@ struct AuthHTTPTests {
         }
     }
 
+    /// Without credentials, a request that would change anything is 401 before its body
+    /// is read: a malformed, over-limit or oversized body does not turn the answer into
+    /// 400 or 413 (which would tell an unauthenticated caller how the body parsed). With
+    /// a valid token the same bodies get their 400 / 413.
+    @Test(arguments: [false, true])
+    func missingCredentialsBeforeTheBody(publicRead: Bool) throws {
+        try TestServer.withTrip(Secured(publicRead: publicRead)) { server, trip throws in
+            let before = try TripState(trip)
+            let big = String(repeating: " ", count: 70_000)
+            let requests: [(String, String, String?, Int)] = [
+                ("POST", "/api/trips/\(trip)/reserve", "garbage", 400),
+                ("POST", "/api/trips/\(trip)/reserve", #"{"count":99}"#, 413),
+                ("POST", "/api/trips/\(trip)/reserve", #"{"seats":["1A"],"id":7}"#, 400),
+                ("POST", "/api/trips/\(trip)/confirm", "{", 400),
+                ("POST", "/api/trips/\(trip)/release", big, 413),
+                ("POST", "/api/trips/\(trip)/extend", "[]", 400),
+                ("POST", "/api/trips", "not json", 400),
+            ]
+            for (method, path, body, _) in requests {
+                var raw = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                if let body { raw += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+                raw += "\r\n" + (body ?? "")
+                let r = try RawHTTP.exchange(port: server.port, raw, timeout: 5).responses().first
+                #expect(r?.status == 401, "\(method) \(path) \(body?.prefix(20) ?? "") without credentials -> \(r.map { "\($0.status)" } ?? "nothing")")
+                #expect(r?.header("www-authenticate") == "Bearer")
+            }
+            #expect(try RawHTTP.exchange(port: server.port, "DELETE /api/trips/\(trip) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", timeout: 5)
+                .responses().first?.status == 401)
+            // Authenticated, the body's own answer.
+            let token = "Bearer " + TestTokens.token()
+            for (method, path, body, status) in requests where path != "/api/trips" {
+                let r = try RawHTTP.exchange(port: server.port, Self.request(method, path, body: body, authorization: token), timeout: 5).responses().first
+                #expect(r?.status == status, "\(method) \(path) \(body?.prefix(20) ?? "") with a token -> \(r.map { "\($0.status)" } ?? "nothing")")
+            }
+            #expect(try TripState(trip) == before)
+        }
+    }
+
     /// With only an API key, callers without one are open mode (additive); the key adds backend powers.
     @Test func apiKeyAlone() throws {
         try TestServer.withTrip(Secured(tokenSecret: false)) { server, trip throws in

@@ -56,6 +56,18 @@ public struct AccessPolicy: Hashable, Sendable {
         self.publicRead = publicRead
     }
 
+    /// Every action that changes something (an HTTP POST or DELETE).
+    public static let writes: [Action] = [.reserve(tripId: "T"), .extend(tripId: "T"), .releaseOwn(tripId: "T"),
+                                          .releaseAny(tripId: "T"), .confirm(tripId: "T"), .createTrip, .deleteTrip]
+
+    /// Asked before an HTTP request's body is read: `unauthorized` when `principal` may do
+    /// no write at all without credentials (whatever the body would say), so a caller
+    /// without credentials learns nothing of how its body parses; otherwise `allowed`,
+    /// and the action is decided once the body is read.
+    public func decideBeforeBody(_ principal: Principal) -> Decision {
+        Self.writes.allSatisfy { decide(principal, $0) == .unauthorized } ? .unauthorized : .allowed
+    }
+
     public func decide(_ principal: Principal, _ action: Action) -> Decision {
         switch principal {
         case .backend:

@@ -15,6 +15,22 @@ private let everyAction: [AccessPolicy.Action] = [
 /// One test per cell of docs/PROTOCOL.md's "Who may do what" table (version 1.1), by row, then column.
 @Suite("AccessPolicy")
 struct AccessPolicyTests {
+    // MARK: before an HTTP body is read
+
+    /// Only a caller without credentials (with or without --public-read) is refused before
+    /// its body is read, and with 401: everyone else may write something, and its body
+    /// decides which action it is.
+    @Test func beforeTheBody() {
+        for p in [policy, AccessPolicy(publicRead: true), buyerConfirmPolicy] {
+            #expect(p.decideBeforeBody(.anonymous) == .unauthorized)
+            for principal in [Principal.open, .backend, scoped, unscoped, noTrips] {
+                #expect(p.decideBeforeBody(principal) == .allowed, "\(principal)")
+            }
+        }
+        // It agrees with the table: every write is unauthorized for anonymous.
+        #expect(AccessPolicy.writes.allSatisfy { policy.decide(.anonymous, $0) == .unauthorized })
+    }
+
     // MARK: subscribe, snapshots, GET /api
 
     /// Open mode: anyone may subscribe, read snapshots and GET /api.
