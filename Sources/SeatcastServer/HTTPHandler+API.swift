@@ -45,7 +45,11 @@ extension HTTPHandler {
                 // A buyer sees the trips its token covers (its page may hold fewer than `limit`).
                 var only: BuyerClaims?
                 if case let .buyer(claims) = r.principal, claims.trips != nil { only = claims }
-                backend.trips(limit: p.limit + 1, after: p.after, reply: entry.tripsReply(to: r, limit: p.limit, only: only))
+                if let limit = p.limit {
+                    backend.trips(limit: limit + 1, after: p.after, reply: entry.tripsReply(to: r, limit: limit, only: only))
+                } else {
+                    backend.trips(reply: entry.tripsReply(to: r, limit: nil, only: only))
+                }
             case let .failure(e):
                 respond(r, .json(400, Messages.error(e)))
             }

@@ -89,25 +89,11 @@ final class LoopEntry: Sendable, LoopConfined {
 
     /// GET /api/trips. `only`: a buyer's token with a `trips` claim; the page lists the
     /// trips it covers, and `next` still follows the unfiltered order.
-    func tripsReply(to r: HTTPRequest, limit: Int, only: BuyerClaims? = nil) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
+    func tripsReply(to r: HTTPRequest, limit: Int?, only: BuyerClaims? = nil) -> @Sendable (Result<[TripSummary], ProtocolError>) -> Void {
         { result in
             switch result {
             case let .success(list):
-                guard let only else {
-                    self.push(.http(r, .json(200, TripPage.encode(list, limit: limit))))
-                    return
-                }
-                let page = list.prefix(limit)
-                let body = JSONWriter.object { w in
-                    w.field("trips", objects: page.filter { only.covers(tripId: $0.tripId) }) { w, t in
-                        w.field("tripId", t.tripId)
-                        w.field("name", t.name)
-                        w.field("seats", t.seats)
-                        w.field("available", t.available)
-                    }
-                    if list.count > limit, let last = page.last { w.field("next", last.tripId) }
-                }
-                self.push(.http(r, .json(200, body)))
+                self.push(.http(r, .json(200, TripPage.encode(list, limit: limit, only: only))))
             case let .failure(e): self.push(.http(r, .json(e.code.httpStatus, Messages.error(e))))
             }
         }

@@ -64,6 +64,30 @@ struct StadiumScaleTests {
         }
     }
 
+    /// Without `limit` or `after`, `GET /api/trips` is the whole list, as in version 1
+    /// (no `next`), however many trips there are: 150 trips of this test among them.
+    @Test func wholeListWithoutPaging() throws {
+        let db = TestDatabase.shared
+        let prefix = "zz-all-\(UInt32.random(in: 0...UInt32.max))"
+        let ids = (1...150).map { String(format: "\(prefix)-%03d", $0) }
+        let c = try db.connect()
+        for id in ids { _ = try SeatStore(c).createTrip(id: id, name: "All \(id)", rows: 1, cols: 1) }
+        try TestServer.withTrip { server, _ in
+            let r = try server.http("GET", "/api/trips")
+            #expect(r.status == 200)
+            let j = try JSON.parse(r.body)
+            let listed = (j["trips"]?.arrayValue ?? []).compactMap { $0["tripId"]?.stringValue }
+            #expect(listed.count > 150)
+            #expect(listed.filter { $0.hasPrefix(prefix) } == ids)
+            #expect(listed == listed.sorted())
+            #expect(j["next"] == nil)
+            // `after` alone pages with the default size.
+            let paged = try JSON.parse(try server.http("GET", "/api/trips?after=\(prefix)-000").body)
+            #expect(paged["trips"]?.arrayValue?.count == 100)
+            #expect(paged["next"]?.stringValue == "\(prefix)-100")
+        }
+    }
+
     /// `?limit=&after=`: pages in trip id order, `next` while more follow; bad values are 400.
     @Test func tripsPaging() throws {
         let db = TestDatabase.shared
