@@ -81,7 +81,7 @@ final class Metrics {
             ("seatcast_auth_refusals_total", "Credentials refused (401), by reason.", .by("reason", authRefusals)),
             ("seatcast_token_refreshes_total", "auth messages that replaced a connection's token.", .counter(tokenRefreshes)),
             ("seatcast_token_expiry_closes_total", "Connections closed (1008) because their token ran out.", .counter(tokenExpiryCloses)),
-            ("seatcast_origin_refusals_total", "WebSocket upgrades refused (403) for their Origin.", .counter(originRefusals)),
+            ("seatcast_origin_refusals_total", "WebSockets closed with 1008 for their Origin.", .counter(originRefusals)),
             ("seatcast_parallel_flushes_total", "Flush passes written by two threads.", .counter(parallelPasses)),
         ]
         for (name, help, value) in table {

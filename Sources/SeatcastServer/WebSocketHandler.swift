@@ -59,14 +59,9 @@ final class WebSocketHandler: LoopConfined {
             answer.headers = refusal.headers
             return HTTPHandler.answerAndClose(wsi, answer)
         }
-        // With secrets configured a foreign page is refused here, before any token is read
-        // (without them, as in version 1, after the upgrade with 1008: see `established`).
-        if config.auth.hasSecrets,
-           !WebSocketHandshake.originAllowed(LWSHeader.value(wsi, WSI_TOKEN_ORIGIN), host: LWSHeader.value(wsi, WSI_TOKEN_HOST),
-                                             allowList: config.allowedOrigins) {
-            metrics.originRefusals += 1
-            return HTTPHandler.answerAndClose(wsi, .json(403, Messages.error(ProtocolError(.forbidden, "origin not allowed"))))
-        }
+        // A foreign page is upgraded without its token being read, and `established`
+        // closes it with 1008 before anything is sent (version 1's answer to an Origin).
+        if !originAllowed(wsi) { return 0 }
         if case let .failure(reason) = auth.handshake(wsi) {
             auth.refused(reason)
             var answer = HTTPResponse.json(401, Messages.error(ConnectionAuth.refusal(.unauthorized)))
@@ -74,6 +69,15 @@ final class WebSocketHandler: LoopConfined {
             return HTTPHandler.answerAndClose(wsi, answer)
         }
         return 0
+    }
+
+    /// Whether the handshake's Origin may connect: every Origin in open mode without an
+    /// allowlist (version 1); with a list, the list; with secrets and no list, the server's
+    /// own origin. No Origin header (websocat, the CLI) always may.
+    private func originAllowed(_ wsi: OpaquePointer) -> Bool {
+        if !config.auth.hasSecrets && config.allowedOrigins.isEmpty { return true }
+        return WebSocketHandshake.originAllowed(LWSHeader.value(wsi, WSI_TOKEN_ORIGIN), host: LWSHeader.value(wsi, WSI_TOKEN_HOST),
+                                                allowList: config.allowedOrigins)
     }
 
     /// `/ws` -> "" (no trip); `/ws/trips/{id}` -> id; anything else nil.
@@ -91,7 +95,6 @@ final class WebSocketHandler: LoopConfined {
     func established(_ wsi: OpaquePointer) -> Int32 {
         assertOnLoop()
         let path = LWSHeader.value(wsi, WSI_TOKEN_GET_URI) ?? "/ws"
-        let origin = LWSHeader.value(wsi, WSI_TOKEN_ORIGIN)
         lastSessionId += 1
         let s = Session(wsi: wsi, id: lastSessionId, limits: config.limits, now: Timestamp.monotonicSeconds())
         lws_set_opaque_user_data(wsi, Unmanaged.passRetained(s).toOpaque())
@@ -105,7 +108,8 @@ final class WebSocketHandler: LoopConfined {
             sender.close(s, code: 1001)
             return 0
         }
-        if let origin, !config.allowedOrigins.isEmpty, !config.allowedOrigins.contains(origin) {
+        if !originAllowed(wsi) {
+            metrics.originRefusals += 1
             sender.close(s, code: 1008)
             return 0
         }

@@ -34,7 +34,7 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-hold"), help: "Seconds a hold may last from its start, extends included (default: $MAX_HOLD or 900).")
     var maxHold: Double?
     @Option(name: .customLong("public-dir"), help: "Static files (default: $PUBLIC_DIR or Public).") var publicDir: String?
-    @Option(name: .customLong("allowed-origin"), help: "Allowed WebSocket Origin; repeat for several (default: any).")
+    @Option(name: .customLong("allowed-origin"), help: "Allowed WebSocket Origin; repeat for several (default: any in open mode; the server's own origin once a secret is set).")
     var allowedOrigins: [String] = []
     @Option(name: .customLong("retain-events"), help: "Outbox events kept per trip (default: $RETAIN_EVENTS or 10000).")
     var retainEvents: Int64?
