@@ -11,8 +11,8 @@
 --   "own" only a hold of its holder); a request answers released with the seats it freed.
 -- Called by: seatcast_apply_bulk, second, for seatcast_apply (part 2), which returns the answers and collects the events
 --   for its outbox (part 4), in the order of these rows.
--- Lock order: seat rows only: every seat the requests name (found by key, FOR UPDATE in
---   request order), then the UPDATE of those the holds hold (seatcast_apply's header).
+-- Lock order: seat rows only: the held seats of the requests' holds, FOR UPDATE in
+--   request order, then the UPDATE of those rows (seatcast_apply's header).
 -- NOTIFY: none (seatcast_apply rings the doorbell for its batch).
 CREATE OR REPLACE FUNCTION seatcast_apply_bulk_releases(p_reqs jsonb)
 RETURNS TABLE (idx int, outcome text, seat_list text[], until_ms bigint,
@@ -40,23 +40,19 @@ BEGIN
   SELECT coalesce(array_agg(DISTINCT u.i), '{}') INTO v_bad_idx
     FROM unnest(v_idx, v_trip, v_seat) AS u(i, t, seat)
    WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat);
-  -- Each request's seat row is found by its key alone and locked, then checked: with the
-  -- hold's conditions inside the lookup, stale statistics that call held seats rare let
-  -- the planner pick a partial index on held seats and scan all of them once per request
-  -- (PlanStabilityTests). OFFSET 0 keeps the checks from being pushed down into the
-  -- lookup, and the LATERAL subquery with its own FOR UPDATE from being flattened into a
-  -- join. A row that waited for another transaction is checked as that transaction left
-  -- it. A named seat that is not the hold's stays locked to commit.
+  -- Each request's seat by its key, one lookup per request: a LATERAL subquery with its
+  -- own FOR UPDATE is never flattened into a join, which could otherwise read a whole
+  -- partial index on held seats once per request (PlanStabilityTests; migration 0008).
+  -- Only the rows the holds hold are locked.
   WITH lk AS (
     SELECT u.i, s.trip_id, s.seat_no, s.until, s.row_no, s.col_no
       FROM unnest(v_idx, v_trip, v_seat, v_hash, v_owner, v_own) AS u(i, t, seat, h, o, own)
       CROSS JOIN LATERAL (
-        SELECT seats.trip_id, seats.seat_no, seats.until, seats.row_no, seats.col_no,
-               seats.status, seats.hold_hash, seats.hold_owner
-          FROM seats WHERE seats.trip_id = u.t AND seats.seat_no = u.seat
-         OFFSET 0 FOR UPDATE) s
-     WHERE u.i <> ALL (v_bad_idx)
-       AND s.hold_hash = u.h AND s.status = 'held' AND (NOT u.own OR s.hold_owner = u.o)),
+        SELECT seats.trip_id, seats.seat_no, seats.until, seats.row_no, seats.col_no FROM seats
+         WHERE seats.trip_id = u.t AND seats.seat_no = u.seat AND seats.hold_hash = u.h AND seats.status = 'held'
+           AND (NOT u.own OR seats.hold_owner = u.o)
+           FOR UPDATE) s
+     WHERE u.i <> ALL (v_bad_idx)),
   l AS (SELECT DISTINCT ON (lk.trip_id, lk.seat_no) lk.* FROM lk ORDER BY lk.trip_id, lk.seat_no, lk.i)
   SELECT coalesce(array_agg(l.i ORDER BY l.i, l.row_no, l.col_no), '{}'),
          coalesce(array_agg(l.trip_id ORDER BY l.i, l.row_no, l.col_no), '{}'),
