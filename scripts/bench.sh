@@ -13,6 +13,8 @@
 #                                      500 x 100 trip (opt-in: BENCH_SCENARIOS=storm)
 #   BENCH_SCENARIOS ("idle fanout reserves tokens best stampede")   which ones, in this order (storm: opt-in)
 #   BENCH_MAX_HELD (1000)   the server's --max-held (the quota is checked, not reached)
+#   analyzed: reserves again right after an ANALYZE of seats taken with none held, the
+#     statistics autovacuum leaves at most moments (opt-in: BENCH_SCENARIOS=analyzed)
 # idle runs first, on a fresh server: after a bigger run the allocator would reuse freed
 # memory and hide the per-connection cost.
 set -euo pipefail
@@ -76,6 +78,11 @@ for s in $scenarios; do
           --subscribers "${f%%:*}" --rate "${f##*:}" "${events_arg[@]}"
       done ;;
     reserves)
+      "$bin" bench reserves "${common[@]}" --trip res \
+        --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
+    analyzed)
+      psql_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/psql
+      "$psql_bin" "$url" -qc "ANALYZE seats" >/dev/null
       "$bin" bench reserves "${common[@]}" --trip res \
         --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
     tokens)
