@@ -3,7 +3,7 @@
 -- such request, in idx order: its answer (idx, outcome, seat_list, until_ms, as
 -- seatcast_apply answers) and the events it made (ev_trip, its trip; ev_seats, the seats
 -- it freed in row/column order, else NULL; ev_kind 'released'; ev_until NULL; ev_reasons,
--- each freed seat's reason, seatcast_release_reasons').
+-- each freed seat's reason, seatcast_release_reason's).
 --
 -- What: exactly what running them one by one in order gives: requests naming an unknown
 --   trip or seat are refused before anything changes (unknown_trip / unknown_seat, with
@@ -64,23 +64,30 @@ BEGIN
       FROM unnest(v_freed_trip, v_freed_seat) AS k(t, seat)
      WHERE seats.trip_id = k.t AND seats.seat_no = k.seat;
   END IF;
+  -- One row per request, its freed seats gathered by one grouping of the requests and the
+  -- freed seats together (no join, no per-request scan of the freed seats: a LATERAL
+  -- scan of them per request made this statement a quarter of a batch's time).
   RETURN QUERY
-    SELECT rq.i,
-           CASE WHEN rq.i <> ALL (v_bad_idx) THEN 'released'
-                WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = rq.t) THEN 'error:unknown_seat'
+    SELECT g.i,
+           CASE WHEN g.i <> ALL (v_bad_idx) THEN 'released'
+                WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = g.t) THEN 'error:unknown_seat'
                 ELSE 'error:unknown_trip' END,
-           CASE WHEN rq.i <> ALL (v_bad_idx) THEN coalesce(f.seats, '{}')
-                WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = rq.t)
+           CASE WHEN g.i <> ALL (v_bad_idx) THEN coalesce(g.seats, '{}')
+                WHEN EXISTS (SELECT 1 FROM trips WHERE trip_id = g.t)
                 THEN (SELECT array_agg(u.seat ORDER BY u.o) FROM unnest(v_idx, v_trip, v_seat) WITH ORDINALITY AS u(i, t, seat, o)
-                       WHERE u.i = rq.i AND NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat))
+                       WHERE u.i = g.i AND NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat))
            END,
            NULL::bigint,
-           rq.t, f.seats, 'released'::text, NULL::timestamptz,
-           CASE WHEN f.seats IS NOT NULL THEN seatcast_release_reasons(f.untils) END
-      FROM (SELECT DISTINCT u.i, u.t FROM unnest(v_idx, v_trip) AS u(i, t)) rq
-      -- The seats this request freed, in the order they were freed.
-      CROSS JOIN LATERAL (SELECT array_agg(l.seat ORDER BY l.o) AS seats, array_agg(l.until ORDER BY l.o) AS untils
-                            FROM unnest(v_freed_idx, v_freed_seat, v_freed_until) WITH ORDINALITY AS l(i, seat, until, o)
-                           WHERE l.i = rq.i) f
-     ORDER BY rq.i;
+           g.t, g.seats, 'released'::text, NULL::timestamptz, g.reasons
+      FROM (SELECT x.i, max(x.t) AS t,
+                   -- The seats this request freed, in the order they were freed.
+                   array_agg(x.seat ORDER BY x.o) FILTER (WHERE x.o > 0) AS seats,
+                   array_agg(seatcast_release_reason(x.until) ORDER BY x.o) FILTER (WHERE x.o > 0) AS reasons
+              FROM (SELECT u.i, u.t, NULL::text AS seat, NULL::timestamptz AS until, 0::bigint AS o
+                      FROM unnest(v_idx, v_trip) AS u(i, t)
+                    UNION ALL
+                    SELECT l.i, NULL::text, l.seat, l.until, l.o
+                      FROM unnest(v_freed_idx, v_freed_seat, v_freed_until) WITH ORDINALITY AS l(i, seat, until, o)) x
+             GROUP BY x.i) g
+     ORDER BY g.i;
 END $$;

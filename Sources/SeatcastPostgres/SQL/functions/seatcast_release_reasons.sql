@@ -3,12 +3,12 @@
 --
 -- What: the reason field of seat_released events that seatcast_apply writes. (The
 --   statement trigger applies the same rule to the old rows of other writers.)
--- Called by: seatcast_apply_bulk_releases (group) and seatcast_apply_release (one by
---   one), for the seats a release frees; seatcast_release_seats.
+-- Called by: seatcast_apply_release (one by one), for the seats a release frees;
+--   seatcast_release_seats. (seatcast_apply_bulk_releases applies seatcast_release_reason
+--   to each seat it frees.)
 -- Lock order: none: it reads no table.
 -- NOTIFY: none.
 CREATE OR REPLACE FUNCTION seatcast_release_reasons(p_until timestamptz[]) RETURNS text[]
 LANGUAGE sql STABLE AS $$
-  SELECT ARRAY(SELECT CASE WHEN g.x <= now() THEN 'expired' ELSE 'released' END
-                 FROM unnest(p_until) WITH ORDINALITY AS g(x, o) ORDER BY g.o)
+  SELECT ARRAY(SELECT seatcast_release_reason(g.x) FROM unnest(p_until) WITH ORDINALITY AS g(x, o) ORDER BY g.o)
 $$;
