@@ -84,18 +84,20 @@ export function refreshIn(exp, nowMs, minMs = 1000) {
 /**
  * What a failed connection means (pure). `f`: {hasToken, canRefresh (the token came from the
  * site, which may give a fresh one), opened (the WebSocket had opened: a close, not a refused
- * handshake), code (the close code), api (the status of GET /api/trips with the page's
- * credentials, or null when not asked)}. Answers one of:
+ * handshake), code and reason (the close frame's), api (the status of GET /api/trips with the
+ * page's credentials, or null when not asked)}. Answers one of:
  *   'retry'    reconnect as usual (server down, network, restart);
  *   'check'    ask GET /api/trips (with the page's credentials) and decide again with its status;
  *   'refresh'  get a fresh token from the site, then reconnect;
  *   'sign-in'  the server wants a token and the page has none: stop, say so;
  *   'expired'  the token is no longer accepted and cannot be refreshed: stop, say so;
- *   'origin'   (close 1008 without a token) the server refused this page's origin.
+ *   'origin'   (close 1008 other than "token expired") the server refused this page's origin.
  */
 export function decide(f) {
   if (f.opened && f.code === 1008) {
-    if (!f.hasToken) return 'origin';
+    // The server closes with 1008 for two things: a token that ran out ("token expired")
+    // and an Origin it does not allow ("policy"), whether or not the page has a token.
+    if (!f.hasToken || f.reason !== 'token expired') return 'origin';
     return f.canRefresh ? 'refresh' : 'expired';
   }
   if (f.opened) return 'retry';

@@ -28,7 +28,7 @@ export function createSignin({ client, auth, stopped }) {
   client.on('close', (ev) => {
     const was = opened;
     opened = false;
-    handle({ opened: was, code: ev.code });
+    handle({ opened: was, code: ev.code, reason: ev.reason });
   });
 
   // A token refreshed before its exp goes to the live connection at once (a closed one uses it

@@ -30,7 +30,7 @@ final class Metrics {
     var tokenRefreshes = 0
     /// Connections closed (1008) because their token ran out.
     var tokenExpiryCloses = 0
-    /// WebSocket upgrades refused (403) for their Origin.
+    /// WebSockets closed (1008) for their Origin.
     var originRefusals = 0
     var parallelPasses = 0
     /// Commit-to-send latency, seconds: from the database writing the event (at the end of

@@ -92,9 +92,12 @@ test('decide: sign-in, expired, refresh, origin or retry from what the failure a
   assert.equal(d({ api: 401, hasToken: true }), 'expired', 'a token from the fragment cannot be refreshed');
   assert.equal(d({ api: 401, hasToken: true, canRefresh: true }), 'refresh');
   assert.equal(d({ opened: true, code: 1006 }), 'retry', 'a dropped live connection');
-  assert.equal(d({ opened: true, code: 1008 }), 'origin');
-  assert.equal(d({ opened: true, code: 1008, hasToken: true }), 'expired');
-  assert.equal(d({ opened: true, code: 1008, hasToken: true, canRefresh: true }), 'refresh');
+  assert.equal(d({ opened: true, code: 1008, reason: 'policy' }), 'origin');
+  assert.equal(d({ opened: true, code: 1008, reason: 'token expired', hasToken: true }), 'expired');
+  assert.equal(d({ opened: true, code: 1008, reason: 'token expired', hasToken: true, canRefresh: true }), 'refresh');
+  // A page with a token whose origin the server refuses: not an expiry, no refresh loop.
+  assert.equal(d({ opened: true, code: 1008, reason: 'policy', hasToken: true, canRefresh: true }), 'origin');
+  assert.equal(d({ opened: true, code: 1008, reason: '', hasToken: true }), 'origin');
 });
 
 test('BuyerAuth: the fragment\'s token is kept in memory and never refreshed', async () => {

@@ -40,16 +40,18 @@ BEGIN
   SELECT coalesce(array_agg(DISTINCT u.i), '{}') INTO v_bad_idx
     FROM unnest(v_idx, v_trip, v_seat) AS u(i, t, seat)
    WHERE NOT EXISTS (SELECT 1 FROM seats WHERE trip_id = u.t AND seat_no = u.seat);
-  -- Each request's seat by its key, one lookup per request: a LATERAL subquery with its
-  -- own FOR UPDATE is never flattened into a join, which could otherwise read a whole
-  -- partial index on held seats once per request (PlanStabilityTests; migration 0008).
-  -- Only the rows the holds hold are locked.
+  -- Each request's seat by its primary key, one lookup per request: a LATERAL subquery
+  -- with its own FOR UPDATE is never flattened into a join, and `status || ''` keeps the
+  -- partial indexes on held seats out of it (their predicate cannot be proven from it):
+  -- through seats_held_by_hold each lookup read its whole hold, 4,000 seats for a big
+  -- hold, and stale statistics made a join read every held seat once per request
+  -- (PlanStabilityTests; migration 0008). Only the rows the holds hold are locked.
   WITH lk AS (
     SELECT u.i, s.trip_id, s.seat_no, s.until, s.row_no, s.col_no
       FROM unnest(v_idx, v_trip, v_seat, v_hash, v_owner, v_own) AS u(i, t, seat, h, o, own)
       CROSS JOIN LATERAL (
         SELECT seats.trip_id, seats.seat_no, seats.until, seats.row_no, seats.col_no FROM seats
-         WHERE seats.trip_id = u.t AND seats.seat_no = u.seat AND seats.hold_hash = u.h AND seats.status = 'held'
+         WHERE seats.trip_id = u.t AND seats.seat_no = u.seat AND seats.hold_hash = u.h AND seats.status || '' = 'held'
            AND (NOT u.own OR seats.hold_owner = u.o)
            FOR UPDATE) s
      WHERE u.i <> ALL (v_bad_idx)),

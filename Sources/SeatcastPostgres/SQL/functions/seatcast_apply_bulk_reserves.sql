@@ -15,7 +15,7 @@
 -- Called by: seatcast_apply_bulk, first, for seatcast_apply (part 1), which returns the answers and collects the events
 --   for its outbox (part 4), in the order of these rows.
 -- Lock order: seat rows only: the rows taken, as the UPDATE reaches them, then the rows
---   re-held as retries, in request order (seatcast_apply's header).
+--   re-held as retries, one lookup per distinct requested seat (seatcast_apply's header).
 -- NOTIFY: none (seatcast_apply rings the doorbell for its batch).
 CREATE OR REPLACE FUNCTION seatcast_apply_bulk_reserves(p_reqs jsonb, p_until timestamptz)
 RETURNS TABLE (idx int, outcome text, seat_list text[], until_ms bigint,
@@ -52,14 +52,15 @@ BEGIN
   WITH want AS (
     SELECT DISTINCT u.t, u.seat, u.h FROM unnest(v_idx, v_trip, v_seat, v_hash) AS u(i, t, seat, h)
      WHERE u.i <> ALL (v_won_idx)),
-  -- Each retry's seat by its key, one lookup per request, locked as an UPDATE would lock
-  -- it (FOR NO KEY UPDATE): see seatcast_apply_bulk_releases (PlanStabilityTests).
+  -- Each retry's seat by its primary key, one lookup per request, locked as an UPDATE
+  -- would lock it (FOR NO KEY UPDATE); `status || ''` keeps the partial indexes on held
+  -- seats out of it: see seatcast_apply_bulk_releases (PlanStabilityTests).
   m AS (
     SELECT want.t, want.seat, want.h, s.until, s.hold_owner
       FROM want CROSS JOIN LATERAL (
         SELECT seats.until, seats.hold_owner FROM seats
          WHERE seats.trip_id = want.t AND seats.seat_no = want.seat
-           AND seats.status = 'held' AND seats.hold_hash = want.h AND seats.until > now()
+           AND seats.status || '' = 'held' AND seats.hold_hash = want.h AND seats.until > now()
            FOR NO KEY UPDATE) s)
   SELECT coalesce(array_agg(m.t), '{}'), coalesce(array_agg(m.seat), '{}'), coalesce(array_agg(m.h), '{}'),
          coalesce(array_agg(m.until), '{}'), coalesce(array_agg(m.hold_owner), '{}')
