@@ -65,6 +65,11 @@ start_server() {
 stop_server() { kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; server=""; }
 start_server
 common=(--url "ws://127.0.0.1:$port" --handshakes "${BENCH_HANDSHAKES:-256}")
+# The reserves run (scenarios reserves, analyzed, tokens); extra arguments are added.
+reserves_run() {
+  "$bin" bench reserves "${common[@]}" --trip res "$@" \
+    --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}"
+}
 echo "machine: $(nproc) cores, $(uname -r), open files $(ulimit -Hn) (hard); seatcast $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 for s in $scenarios; do
   case "$s" in
@@ -78,21 +83,17 @@ for s in $scenarios; do
           --subscribers "${f%%:*}" --rate "${f##*:}" "${events_arg[@]}"
       done ;;
     reserves)
-      "$bin" bench reserves "${common[@]}" --trip res \
-        --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
+      reserves_run ;;
     analyzed)
-      psql_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/psql
-      "$psql_bin" "$url" -qc "ANALYZE seats" >/dev/null
-      "$bin" bench reserves "${common[@]}" --trip res \
-        --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}" ;;
+      psql "$url" -qc "ANALYZE seats" >/dev/null
+      reserves_run ;;
     tokens)
       # reserves again with buyer tokens (one per load connection): the server restarted
       # with a token secret, every connection verified at its handshake, holds owned by a sub.
       secret=bench-token-secret-0123456789abcdef0123456789
       stop_server
       SEATCAST_TOKEN_SECRET=$secret start_server
-      "$bin" bench reserves "${common[@]}" --trip res --token-secret "$secret" \
-        --connections "${BENCH_CONNECTIONS:-100}" --inflight "${BENCH_INFLIGHT:-16}" --duration "${BENCH_DURATION:-10}"
+      reserves_run --token-secret "$secret"
       stop_server
       start_server ;;
     best)

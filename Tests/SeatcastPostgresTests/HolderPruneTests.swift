@@ -76,10 +76,7 @@ struct HolderPruneTests {
             try db.exec("INSERT INTO seat_holders SELECT 'idle-' || g FROM generate_series(1, 100000) g")
             try db.exec("ANALYZE seat_holders")
             func tuplesRead() throws -> Int {
-                _ = try db.exec("SELECT pg_stat_force_next_flush()")
-                _ = try db.exec("SELECT 1")
-                _ = try db.exec("SELECT pg_stat_clear_snapshot()")
-                let r = try db.exec("SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relname = 'seat_holders'")
+                let r = try flushedStatistics(db, "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relname = 'seat_holders'")
                 return r.int(0, 0) ?? -1
             }
             let before = try tuplesRead()

@@ -16,10 +16,7 @@ import Testing
 struct PlanStabilityTests {
     /// Tuples read from each of the seats table's indexes so far, by name.
     private func indexReads(_ db: PGConnection) throws -> [String: Int] {
-        _ = try db.exec("SELECT pg_stat_force_next_flush()")
-        _ = try db.exec("SELECT 1")  // the flush happens as this backend goes idle
-        _ = try db.exec("SELECT pg_stat_clear_snapshot()")
-        let r = try db.exec("SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes WHERE relname = 'seats'")
+        let r = try flushedStatistics(db, "SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes WHERE relname = 'seats'")
         var out: [String: Int] = [:]
         for i in 0..<r.rowCount { if let n = r.string(i, 0) { out[n] = r.int(i, 1) ?? 0 } }
         return out

@@ -155,3 +155,13 @@ func replay(_ initial: TripSnapshot, _ events: [TripEvent], sourceLocation: Sour
 func seatNames(rows: Int, cols: Int) -> [String] {
     (1...rows).flatMap { r in (1...cols).map { c in SeatNumbering.seatNo(row: r, col: c, cols: cols) } }
 }
+
+/// Runs `query` on the statistics views with everything this connection did so far counted:
+/// its pending statistics flushed (as the backend goes idle after the next statement) and
+/// the snapshot of the views taken afresh.
+func flushedStatistics(_ db: PGConnection, _ query: String) throws -> PGResult {
+    _ = try db.exec("SELECT pg_stat_force_next_flush()")
+    _ = try db.exec("SELECT 1")  // the flush happens as this backend goes idle
+    _ = try db.exec("SELECT pg_stat_clear_snapshot()")
+    return try db.exec(query)
+}

@@ -1,8 +1,8 @@
 -- seatcast_release_reasons(p_until): the reason of each release, in order, for holds
 -- that were to end at p_until: 'expired' for a hold that had run out, else 'released'.
 --
--- What: the reason field of seat_released events that seatcast_apply writes. (The
---   statement trigger applies the same rule to the old rows of other writers.)
+-- What: the reason field of seat_released events that seatcast_apply writes, one
+--   seatcast_release_reason per seat.
 -- Called by: seatcast_apply_release (one by one), for the seats a release frees;
 --   seatcast_release_seats. (seatcast_apply_bulk_releases applies seatcast_release_reason
 --   to each seat it frees.)

@@ -40,7 +40,7 @@ BEGIN
            CASE n.status WHEN 'held' THEN 'locked' WHEN 'booked' THEN 'booked' ELSE 'released' END,
            CASE WHEN n.status = 'held' THEN n.until END,
            CASE WHEN n.status = 'available' THEN
-             CASE WHEN o.status = 'held' AND o.until <= now() THEN 'expired' ELSE 'released' END
+             CASE WHEN o.status = 'held' THEN seatcast_release_reason(o.until) ELSE 'released' END
            END
     FROM new_rows n JOIN old_rows o USING (trip_id, seat_no)
     WHERE n.trip_id = v_changed.trip_id AND n.version <> o.version;
